@@ -1,0 +1,267 @@
+"""Generation backends: anything that turns chat messages into a stream of text pieces.
+
+Backends are synchronous on purpose: exactly one worker thread (bot.worker) owns a
+backend and calls it; the event loop never does. Three implementations:
+- LlamaCppBackend: the in-process llama-cpp-python model (default, free, local);
+- OpenAIBackend: an OpenAI-compatible server (llama.cpp's llama-server, vLLM,
+  `python -m llama_cpp.server`) for larger deployments;
+- ScriptedBackend: replays queued replies, for tests of the layers above.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+from bot.config import GenerationConfig, ModelConfig
+from bot.errors import ModelUnavailable
+
+log = logging.getLogger(__name__)
+
+Message = dict[str, str]
+
+
+@dataclass
+class GenerationStats:
+    """Figures of one generation, filled in by the backend as it runs."""
+
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    first_token_s: float | None = None  # seconds from start of the call to the first piece
+    total_s: float = 0.0
+    extra: dict[str, float] = field(default_factory=dict)
+
+
+class Backend(Protocol):
+    name: str
+
+    def load(self) -> None: ...
+
+    def warm_up(self, messages: list[Message]) -> None:
+        """Compute the fixed prompt prefix once so later prompts that start with it reuse it."""
+
+    def stream(
+        self,
+        messages: list[Message],
+        params: GenerationConfig,
+        stats: GenerationStats,
+        should_stop: Callable[[], bool],
+    ) -> Iterator[str]: ...
+
+    def close(self) -> None: ...
+
+
+class LlamaCppBackend:
+    """llama-cpp-python in this process. Not thread-safe: only the worker thread calls it."""
+
+    def __init__(self, config: ModelConfig, seed: int = 7) -> None:
+        self.config = config
+        self.name = config.name
+        self.seed = seed
+        self.llm = None
+
+    def load(self) -> None:
+        path = Path(self.config.path)
+        if not path.is_file():
+            raise ModelUnavailable(
+                f"model file not found: {path} (run `make install` to fetch the default model, "
+                "or set model.path in config.yaml)"
+            )
+        try:
+            from llama_cpp import Llama
+        except ImportError as exc:  # pragma: no cover - install problem
+            raise ModelUnavailable(f"llama-cpp-python is not installed ({exc})") from None
+        try:
+            self.llm = Llama(
+                model_path=str(path),
+                n_ctx=self.config.n_ctx,
+                n_threads=self.config.n_threads,
+                n_gpu_layers=self.config.n_gpu_layers,
+                seed=self.seed,
+                verbose=False,
+            )
+        except (ValueError, RuntimeError, OSError) as exc:
+            raise ModelUnavailable(f"could not load model {path.name}: {exc}") from None
+
+    def warm_up(self, messages: list[Message]) -> None:
+        # llama-cpp-python keeps the KV cache of the last prompt and reuses its longest
+        # common token prefix, so one tiny completion leaves the system prompt cached.
+        if self.llm is not None:
+            self.llm.create_chat_completion(messages=messages, max_tokens=1, temperature=0.0)
+
+    def stream(
+        self,
+        messages: list[Message],
+        params: GenerationConfig,
+        stats: GenerationStats,
+        should_stop: Callable[[], bool],
+    ) -> Iterator[str]:
+        if self.llm is None:
+            raise ModelUnavailable("model not loaded")
+        start = time.perf_counter()
+        chunks = self.llm.create_chat_completion(
+            messages=messages,
+            stream=True,
+            max_tokens=params.max_tokens,
+            temperature=params.temperature,
+            top_p=params.top_p,
+            repeat_penalty=params.repeat_penalty,
+            seed=params.seed,
+        )
+        try:
+            for chunk in chunks:
+                piece = chunk["choices"][0]["delta"].get("content")
+                if not piece:
+                    continue
+                if stats.first_token_s is None:
+                    stats.first_token_s = time.perf_counter() - start
+                    stats.prompt_tokens = self.llm.n_tokens  # the prompt is evaluated by now
+                stats.completion_tokens += 1
+                yield piece
+                if should_stop():
+                    break
+        finally:
+            chunks.close()
+            stats.total_s = time.perf_counter() - start
+
+    def close(self) -> None:
+        if self.llm is not None:
+            self.llm.close()
+            self.llm = None
+
+
+class OpenAIBackend:
+    """An OpenAI-compatible /chat/completions server, read as server-sent events."""
+
+    def __init__(self, config: ModelConfig, timeout_s: float = 30.0) -> None:
+        self.base_url = (config.base_url or "").rstrip("/")
+        self.name = config.name
+        self.timeout_s = timeout_s
+        self.api_key = os.environ.get("OPENAI_API_KEY", "")
+
+    def _request(self, path: str, body: dict | None = None) -> urllib.request.Request:
+        headers = {"Content-Type": "application/json"}
+        if self.api_key:
+            headers["Authorization"] = f"Bearer {self.api_key}"
+        data = json.dumps(body).encode() if body is not None else None
+        return urllib.request.Request(f"{self.base_url}{path}", data=data, headers=headers)
+
+    def warm_up(self, messages: list[Message]) -> None:
+        pass  # the server manages its own prefix cache
+
+    def load(self) -> None:
+        try:
+            with urllib.request.urlopen(self._request("/models"), timeout=5):
+                pass
+        except (urllib.error.URLError, OSError, ValueError) as exc:
+            reason = getattr(exc, "reason", exc)
+            raise ModelUnavailable(f"backend unreachable at {self.base_url} ({reason})") from None
+
+    def stream(
+        self,
+        messages: list[Message],
+        params: GenerationConfig,
+        stats: GenerationStats,
+        should_stop: Callable[[], bool],
+    ) -> Iterator[str]:
+        body = {
+            "model": self.name,
+            "messages": messages,
+            "stream": True,
+            "max_tokens": params.max_tokens,
+            "temperature": params.temperature,
+            "top_p": params.top_p,
+            "seed": params.seed,
+        }
+        start = time.perf_counter()
+        try:
+            response = urllib.request.urlopen(
+                self._request("/chat/completions", body), timeout=self.timeout_s
+            )
+        except (urllib.error.URLError, OSError, ValueError) as exc:
+            reason = getattr(exc, "reason", exc)
+            raise ModelUnavailable(f"backend unreachable at {self.base_url} ({reason})") from None
+        with response:
+            for raw in response:
+                line = raw.decode("utf-8", "replace").strip()
+                if not line.startswith("data:"):
+                    continue
+                payload = line[5:].strip()
+                if payload == "[DONE]":
+                    break
+                try:
+                    piece = json.loads(payload)["choices"][0]["delta"].get("content")
+                except (json.JSONDecodeError, KeyError, IndexError, TypeError):
+                    continue
+                if not piece:
+                    continue
+                if stats.first_token_s is None:
+                    stats.first_token_s = time.perf_counter() - start
+                stats.completion_tokens += 1
+                yield piece
+                if should_stop():
+                    break
+        stats.total_s = time.perf_counter() - start
+
+    def close(self) -> None:
+        pass
+
+
+class ScriptedBackend:
+    """Replays queued replies piece by piece (word by word); for tests of higher layers."""
+
+    def __init__(self, replies: list[str] | None = None, delay_s: float = 0.0) -> None:
+        self.name = "scripted"
+        self.replies = list(replies or [])
+        self.delay_s = delay_s
+        self.calls: list[list[Message]] = []
+        self.fail_load: Exception | None = None
+
+    def enqueue(self, *replies: str) -> None:
+        self.replies.extend(replies)
+
+    def load(self) -> None:
+        if self.fail_load is not None:
+            raise self.fail_load
+
+    def warm_up(self, messages: list[Message]) -> None:
+        self.warmed_up_with = messages
+
+    def stream(
+        self,
+        messages: list[Message],
+        params: GenerationConfig,
+        stats: GenerationStats,
+        should_stop: Callable[[], bool],
+    ) -> Iterator[str]:
+        self.calls.append(messages)
+        reply = self.replies.pop(0) if self.replies else "I can only answer from my notes."
+        start = time.perf_counter()
+        stats.prompt_tokens = sum(len(m["content"].split()) for m in messages)
+        for i, word in enumerate(reply.split(" ")):
+            if self.delay_s:
+                time.sleep(self.delay_s)
+            if stats.first_token_s is None:
+                stats.first_token_s = time.perf_counter() - start
+            stats.completion_tokens += 1
+            yield word if i == 0 else " " + word
+            if should_stop():
+                break
+        stats.total_s = time.perf_counter() - start
+
+    def close(self) -> None:
+        pass
+
+
+def make_backend(model: ModelConfig, generation: GenerationConfig) -> Backend:
+    if model.backend == "openai":
+        return OpenAIBackend(model, timeout_s=generation.timeout_s)
+    return LlamaCppBackend(model, seed=generation.seed)

@@ -1,0 +1,269 @@
+"""Terminal front end: `python -m bot <command>` (also the `inference-bot` script).
+
+Every user-facing error is one clear line on stderr and a non-zero exit; no tracebacks.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import sys
+from collections.abc import Callable, Coroutine
+from pathlib import Path
+from typing import Any
+
+from bot.config import Config, load_config
+from bot.errors import BotError, ConfigError
+
+log = logging.getLogger(__name__)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m bot",
+        description="Inference Tutor: grounded answers about AI inference from a local model.",
+    )
+    parser.add_argument(
+        "--config", type=Path, default=None, help="config file (default: config.yaml)"
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="log more")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    for name, arg, text in (
+        ("ask", "question", "answer a question"),
+        ("define", "term", "define a term from the glossary"),
+        ("analogy", "concept", "explain a concept with an analogy"),
+    ):
+        p = sub.add_parser(name, help=text, description=text)
+        p.add_argument(arg, nargs="+")
+        p.add_argument("--json", action="store_true", help="print one JSON object")
+
+    sub.add_parser("chat", help="interactive session (reads lines until end of input)")
+    sub.add_parser("check", help="validate config, knowledge, prompts, quiz bank and model file")
+
+    p = sub.add_parser("eval", help="run a question file and report pass rates")
+    p.add_argument("--questions", type=Path, required=True, help="YAML file or folder of them")
+    p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("quiz", help="play a quiz in the terminal")
+    p.add_argument("--questions", type=int, default=None, help="number of questions (1-20)")
+    p.add_argument("--topic", default=None)
+
+    p = sub.add_parser("bench", help="measure the bot against raw llama-cpp-python")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--model", type=Path, default=None, help="GGUF file (default: config)")
+    p.add_argument("--n", type=int, default=5, help="repetitions per measurement")
+    p.add_argument("--in-flight", type=int, default=8, help="questions in flight for loop lag")
+
+    sub.add_parser("run", help="start the Discord bot (needs DISCORD_TOKEN)")
+    return parser
+
+
+def _print_result(result: Any, as_json: bool) -> None:
+    if as_json:
+        print(json.dumps(result.to_json(), ensure_ascii=False, indent=2))
+        return
+    print(result.answer)
+    if result.sources:
+        print("\nSources: " + ", ".join(f"{s.title} ({s.id})" for s in result.sources))
+    if result.note:
+        print(f"({result.note})")
+
+
+async def _one_shot(config: Config, mode: str, text: str, as_json: bool) -> int:
+    from bot.pipeline import Tutor
+
+    tutor = Tutor.from_config(config)
+    try:
+        await tutor.start()
+        result = await tutor.ask(text, mode)
+    finally:
+        tutor.close()
+    _print_result(result, as_json)
+    return 0
+
+
+async def _chat(config: Config) -> int:
+    from bot.pipeline import Conversation, Tutor
+
+    tutor = Tutor.from_config(config)
+    interactive = sys.stdin.isatty()
+    try:
+        await tutor.start()
+        print(
+            f"Inference Tutor ({tutor.model_name}, {len(tutor.library.kb)} knowledge entries). "
+            "Ask about AI inference; /define TERM, /analogy CONCEPT; Ctrl-D to quit."
+        )
+        conversation = Conversation()
+        while True:
+            if interactive:
+                print("\nyou> ", end="", flush=True)
+            line = await asyncio.to_thread(sys.stdin.readline)
+            if not line:
+                break
+            line = line.strip()
+            if not line:
+                continue
+            if line in ("/quit", "/exit"):
+                break
+            mode, text = "ask", line
+            for prefix in ("define", "analogy"):
+                if line.startswith(f"/{prefix} "):
+                    mode, text = prefix, line[len(prefix) + 2 :]
+            if not interactive:
+                print(f"\nyou> {line}")
+            print("bot> ", end="", flush=True)
+            result = None
+            async for item in tutor.stream(text, mode, conversation):
+                if isinstance(item, str):
+                    print(item, end="", flush=True)
+                else:
+                    result = item
+            print()
+            if result is not None:
+                if result.sources:
+                    print("Sources: " + ", ".join(s.title for s in result.sources))
+                conversation.add(result)
+    finally:
+        tutor.close()
+    return 0
+
+
+def _check(config: Config) -> int:
+    from bot.pipeline import Library
+
+    problems = 0
+    library = Library.load(config)
+    print(f"ok: config {config.source}")
+    print(f"ok: knowledge {len(library.kb)} entries in {config.knowledge.dir}")
+    print(f"ok: prompts in {config.knowledge.prompts_dir}")
+    try:
+        from bot.quiz.bank import load_bank
+
+        bank = load_bank(config.knowledge.dir / "quiz", set(library.kb.entries))
+        print(f"ok: quiz bank {len(bank.questions)} questions")
+    except BotError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        problems += 1
+    except Exception as exc:  # the bank raises its own error type
+        print(f"error: {exc}", file=sys.stderr)
+        problems += 1
+    if config.model.backend == "llama_cpp":
+        path = config.model.path
+        if path.is_file():
+            print(f"ok: model file {path} ({path.stat().st_size / 1e6:.0f} MB)")
+        else:
+            print(f"error: model file not found: {path} (run `make install`)", file=sys.stderr)
+            problems += 1
+    return 1 if problems else 0
+
+
+async def _eval(config: Config, questions: Path, as_json: bool) -> int:
+    from bot.evaluation import load_questions, run_eval, summarize
+    from bot.pipeline import Tutor
+
+    items = load_questions(questions)
+    tutor = Tutor.from_config(config)
+    try:
+        await tutor.start()
+        outcomes = await run_eval(tutor, items)
+    finally:
+        tutor.close()
+    summary = summarize(outcomes)
+    if as_json:
+        print(json.dumps(summary, ensure_ascii=False, indent=2))
+        return 0
+    for f in summary["failures"]:
+        print(f"FAIL {f['id']} ({f['kind']}): {f['question'][:80]!r}")
+        for problem in f["problems"]:
+            print(f"    {problem}")
+        print(f"    answer: {f['answer'][:300]!r}")
+    for kind, s in summary["per_kind"].items():
+        print(f"{kind:10s} {s['passed']:3d}/{s['total']:<3d} {s['pass_rate']:.0%}")
+    print(f"{'total':10s} {summary['passed']:3d}/{summary['total']:<3d} {summary['pass_rate']:.1%}")
+    return 0
+
+
+def _quiz(config: Config, n: int | None, topic: str | None) -> int:
+    from bot.knowledge import load_knowledge
+    from bot.quiz.bank import load_bank
+    from bot.quiz.engine import QuizEngine
+    from bot.quiz.store import ScoreStore
+    from bot.quiz.terminal import play_in_terminal
+
+    kb = load_knowledge(config.knowledge.dir)
+    bank = load_bank(config.knowledge.dir / "quiz", set(kb.entries))
+    config.data_dir.mkdir(parents=True, exist_ok=True)
+    store = ScoreStore(config.data_dir / "scores.sqlite3")
+    try:
+        engine = QuizEngine(bank, store, question_seconds=config.quiz.question_seconds)
+        engine.recover(0.0)
+
+        def read_line() -> str | None:
+            line = sys.stdin.readline()
+            return line if line else None
+
+        def write(text: str) -> None:
+            print(text, flush=True)
+
+        play_in_terminal(engine, n or config.quiz.default_questions, topic, read_line, write)
+    finally:
+        store.close()
+    return 0
+
+
+def _run(config: Config) -> int:
+    from bot.discord_app.runner import run_bot
+
+    return run_bot(config)
+
+
+def _bench(config: Config, args: argparse.Namespace) -> int:
+    from bot.bench import run_bench
+
+    return run_bench(
+        config, model=args.model, n=args.n, in_flight=args.in_flight, as_json=args.json
+    )
+
+
+def _async(coro: Coroutine[Any, Any, int]) -> Callable[[], int]:
+    return lambda: asyncio.run(coro)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    try:
+        config = load_config(args.config)
+        command = args.command
+        if command in ("ask", "define", "analogy"):
+            text = " ".join(
+                getattr(args, {"ask": "question", "define": "term"}.get(command, "concept"))
+            )
+            return asyncio.run(_one_shot(config, command, text, args.json))
+        if command == "chat":
+            return asyncio.run(_chat(config))
+        if command == "check":
+            return _check(config)
+        if command == "eval":
+            return asyncio.run(_eval(config, args.questions, args.json))
+        if command == "quiz":
+            return _quiz(config, args.questions, args.topic)
+        if command == "bench":
+            return _bench(config, args)
+        if command == "run":
+            return _run(config)
+    except ConfigError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except BotError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    return 2

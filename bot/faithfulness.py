@@ -1,0 +1,143 @@
+"""The faithfulness check: does a generated sentence say only what its sources say?
+
+The default model (SmolLM2-135M) is fluent but contradicts its context ("Yes, a model
+learns during inference"), so every sentence it writes is judged on its own before it
+can reach a user. A sentence is rejected when it:
+- matches a `false_claims` pattern of any entry (a misconception the sources refute);
+- flips the polarity of the source sentence it paraphrases (adds or drops a "not");
+- swaps a word for its opposite (faster/slower, training/inference, ...);
+- contains a number the sources do not contain;
+- strays: too few of its content words occur in the sources;
+- loops (repeats itself) or carries no content.
+The check is conservative on purpose: a rejected true sentence costs a little fluency,
+an accepted false one would teach something wrong.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from bot.knowledge import Entry
+from bot.text import content_stems, has_negation, numbers, sentences
+
+MIN_CONTENT_WORDS = 3
+MIN_SUPPORT = 0.8  # share of the sentence's content words found in the sources
+MIN_PARAPHRASE = 0.5  # overlap with one source sentence to judge polarity against it
+
+OPPOSITES = [
+    ("faster", "slower"),
+    ("fast", "slow"),
+    ("more", "less"),
+    ("more", "fewer"),
+    ("increase", "decrease"),
+    ("larger", "smaller"),
+    ("bigger", "smaller"),
+    ("higher", "lower"),
+    ("cheaper", "expensive"),
+    ("training", "inference"),
+    ("train", "inference"),
+    ("learns", "applies"),
+    ("before", "after"),
+    ("always", "never"),
+    ("cpu", "gpu"),
+    ("input", "output"),
+    ("compute", "memory"),
+]
+
+
+@dataclass(frozen=True)
+class SentenceVerdict:
+    sentence: str
+    ok: bool
+    reason: str
+    contradiction: bool = False  # the sentence goes against its sources, not merely beyond them
+
+
+@dataclass(frozen=True)
+class _SourceSentence:
+    text: str
+    stems: frozenset[str]
+    negated: bool
+    words: frozenset[str]
+
+
+class Evidence:
+    """The curated text a generated answer is checked against, prepared once per answer."""
+
+    def __init__(self, entries: list[Entry], all_false_claims: list[re.Pattern[str]]) -> None:
+        texts = [t for e in entries for t in (e.title, *e.aliases, *e.passages())]
+        self.source_sentences = [
+            _SourceSentence(
+                s,
+                frozenset(content_stems(s)),
+                has_negation(s),
+                frozenset(re.findall(r"[a-z]+", s.lower())),
+            )
+            for t in texts
+            for s in sentences(t)
+        ]
+        self.vocabulary = frozenset().union(*(s.stems for s in self.source_sentences))
+        self.numbers = set().union(*(numbers(t) for t in texts))
+        self.false_claims = all_false_claims
+        self.entry_ids = [e.id for e in entries]
+
+
+def _loops(sentence: str) -> bool:
+    tokens = sentence.lower().split()
+    grams = [tuple(tokens[i : i + 3]) for i in range(len(tokens) - 2)]
+    return len(grams) >= 4 and len(set(grams)) < len(grams) * 0.75
+
+
+def check_sentence(sentence: str, evidence: Evidence) -> SentenceVerdict:
+    def reject(reason: str, contradiction: bool = False) -> SentenceVerdict:
+        return SentenceVerdict(sentence, False, reason, contradiction)
+
+    for pattern in evidence.false_claims:
+        if pattern.search(sentence):
+            return reject(
+                f"states a misconception the sources refute ({pattern.pattern[:40]})", True
+            )
+    if _loops(sentence):
+        return reject("repeats itself")
+    stems = content_stems(sentence)
+    if len(set(stems)) < MIN_CONTENT_WORDS:
+        return reject("carries no content of its own")
+    unsupported_numbers = numbers(sentence) - evidence.numbers
+    if unsupported_numbers:
+        return reject(f"uses a number not in the sources ({sorted(unsupported_numbers)[0]})")
+    unique = set(stems)
+    support = len(unique & evidence.vocabulary) / len(unique)
+    if support < MIN_SUPPORT:
+        return reject(f"strays from the sources ({support:.0%} of its words are in them)")
+    best, overlap = None, 0.0
+    for src in evidence.source_sentences:
+        score = len(unique & src.stems) / len(unique)
+        if score > overlap:
+            best, overlap = src, score
+    if best is None or overlap < MIN_PARAPHRASE:
+        return reject("no single source sentence says this")
+    if has_negation(sentence) != best.negated:
+        return reject(f"contradicts its source: {best.text[:80]}", True)
+    mine = set(re.findall(r"[a-z]+", sentence.lower()))
+    for a, b in OPPOSITES:
+        for word, other in ((a, b), (b, a)):
+            if (
+                word in mine
+                and other not in mine
+                and other in best.words
+                and word not in best.words
+            ):
+                return reject(f"says '{word}' where its source says '{other}'", True)
+    return SentenceVerdict(sentence, True, "supported")
+
+
+def split_complete(buffer: str) -> tuple[list[str], str]:
+    """Split streamed text into finished sentences and the unfinished rest."""
+    parts = sentences(buffer)
+    if not parts:
+        return [], buffer
+    ends_cleanly = buffer.rstrip()[-1:] in ".!?" and buffer.endswith((" ", "\n"))
+    if ends_cleanly:
+        return parts, ""
+    return parts[:-1], parts[-1]

@@ -1,0 +1,154 @@
+"""Screening of questions before retrieval, and of text before it reaches a user.
+
+The rules here are deliberately simple and readable: a question is on topic when it
+uses the vocabulary of AI and inference (knowledge/domain_terms.yaml plus every entry
+name); prompt-injection phrases are removed from the question (they never reach the
+model as instructions, and the answer is built from curated text anyway); requests to
+produce something other than an explanation (code, spam, stories) are declined.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from enum import Enum
+from pathlib import Path
+
+import yaml
+
+from bot.errors import KnowledgeError
+from bot.text import stem, words
+
+
+class Verdict(Enum):
+    OK = "ok"
+    EMPTY = "empty"
+    TOO_LONG = "too_long"
+    NO_WORDS = "no_words"
+    OFF_TOPIC = "off_topic"
+    REFUSED = "refused"
+
+
+@dataclass(frozen=True)
+class Screened:
+    verdict: Verdict
+    question: str  # the question with injection phrases removed
+    injection: bool = False
+    asked_for_secrets: bool = False
+
+
+INJECTION_PATTERNS = [
+    r"\bignore (all |any |the |your |my )*(previous |prior |above |earlier )*"
+    r"(instructions?|rules|prompts?|guidelines|directions)\b[^.?!\n]*",
+    r"\b(disregard|forget|override|bypass) (all |any |the |your )*(previous |prior |above )*"
+    r"(instructions?|rules|prompts?|guidelines|system prompt)\b[^.?!\n]*",
+    r"\b(print|show|reveal|repeat|output|display|leak|dump|tell me|give me|what is|what's)"
+    r" (me )?(your |the )*(full |entire |hidden |original )*(system|initial|developer|hidden)"
+    r" (prompt|instructions?|message)\b[^.?!\n]*",
+    r"\byou are (now|no longer) [^.?!\n]*",
+    r"\b(act|pretend|behave|roleplay) (as|like|to be) [^.?!\n]*",
+    r"\b(dev|developer|god|jailbreak|dan)[ -]?mode\b[^.?!\n]*",
+    r"\bno (topic )?(limits|restrictions|rules|filters)\b[^.?!\n]*",
+    r"\b(new|updated|real) (instructions?|rules|system prompt)\s*:[^\n]*",
+    r"(^|\n)\s*(system|assistant|context|sources?)\s*:[^\n]*",
+    r"</?(system|context|sources?|instructions?)>",
+    r"\[(system|inst|context)\][^\n]*",
+]
+SECRET_PATTERNS = [
+    r"\b(discord_token|token|api[ _-]?keys?|secrets?|passwords?|credentials?|env(ironment)?"
+    r" var(iable)?s?)\b[^.?!\n]*\b(print|show|reveal|give|send|paste|dump|leak|output|tell)\b",
+    r"\b(print|show|reveal|give|send|paste|dump|leak|output|tell)\b[^.?!\n]*"
+    r"\b(discord_token|tokens? (env|value)|api[ _-]?keys?|secrets?|passwords?|credentials?|"
+    r"env(ironment)? var(iable)?s?)\b",
+]
+# Requests for something other than an explanation. They are declined even when they
+# mention an on-topic word ("repeat the word INFERENCE 500 times").
+TASK_PATTERNS = [
+    r"\brepeat\b[^.?!\n]{0,60}\b(\d+|hundred|thousand|many|forever)\b",
+    r"\b(say|write|type|spam|print)\b[^.?!\n]{0,40}\b\d{2,}\s*times\b",
+    r"\bspam\b",
+    r"\b(write|code|create|build|generate|make)\b[^.?!\n]{0,40}\b(keylogger|malware|virus|"
+    r"ransomware|exploit|ddos|phishing|botnet|trojan|rootkit)\b",
+    r"\b(keylogger|malware|ransomware|phishing)\b",
+    r"\b(write|draft|compose)\b[^.?!\n]{0,40}\b(poem|story|essay|letter|text message|"
+    r"breakup|song|lyrics|email|homework|cover letter)\b",
+]
+
+_injection_re = [re.compile(p, re.IGNORECASE) for p in INJECTION_PATTERNS]
+_secret_re = [re.compile(p, re.IGNORECASE) for p in SECRET_PATTERNS]
+_task_re = [re.compile(p, re.IGNORECASE) for p in TASK_PATTERNS]
+
+# Strings that look like credentials never leave the bot, whoever wrote them.
+SECRET_SHAPES = re.compile(
+    r"[MNO][A-Za-z\d_-]{22,28}\.[A-Za-z\d_-]{6,7}\.[A-Za-z\d_-]{25,}"  # Discord bot token
+    r"|\bsk-[A-Za-z\d_-]{16,}|\bhf_[A-Za-z\d]{20,}|\bxox[bp]-[A-Za-z\d-]+"
+)
+
+
+def redact(text: str) -> str:
+    return SECRET_SHAPES.sub("[redacted]", text)
+
+
+def strip_injection(question: str) -> tuple[str, bool]:
+    """Remove instruction-like phrases; return the rest and whether anything was removed."""
+    found = False
+    for pattern in _injection_re:
+        question, n = pattern.subn(" ", question)
+        found = found or n > 0
+    return " ".join(question.split()), found
+
+
+def _is_visible_word_char(ch: str) -> bool:
+    cat = unicodedata.category(ch)
+    return cat[0] in ("L", "N")
+
+
+class Guard:
+    def __init__(self, domain_terms: set[str], entry_names: set[str], max_chars: int) -> None:
+        self.domain_stems = {stem(t) for t in domain_terms} | set(domain_terms)
+        self.entry_names = {" ".join(words(n)) for n in entry_names if words(n)}
+        self.max_chars = max_chars
+
+    def is_on_topic(self, question: str) -> bool:
+        tokens = words(question)
+        if any(t in self.domain_stems or stem(t) in self.domain_stems for t in tokens):
+            return True
+        norm = f" {' '.join(tokens)} "
+        return any(f" {name} " in norm for name in self.entry_names)
+
+    def screen(self, raw: str) -> Screened:
+        question = " ".join((raw or "").split())
+        if not question:
+            return Screened(Verdict.EMPTY, "")
+        if len(question) > self.max_chars:
+            return Screened(Verdict.TOO_LONG, question[: self.max_chars])
+        if not any(_is_visible_word_char(ch) for ch in question):
+            return Screened(Verdict.NO_WORDS, question)
+        secrets = any(p.search(question) for p in _secret_re)
+        for pattern in _secret_re:
+            question = pattern.sub(" ", question)
+        cleaned, injection = strip_injection(question)
+        injection = injection or secrets
+        if any(p.search(cleaned) for p in _task_re):
+            return Screened(Verdict.REFUSED, cleaned, injection, secrets)
+        if not words(cleaned):
+            verdict = Verdict.REFUSED if injection else Verdict.NO_WORDS
+            return Screened(verdict, cleaned, injection, secrets)
+        if not self.is_on_topic(cleaned):
+            verdict = Verdict.REFUSED if injection else Verdict.OFF_TOPIC
+            return Screened(verdict, cleaned, injection, secrets)
+        return Screened(Verdict.OK, cleaned, injection, secrets)
+
+
+def load_domain_terms(path: Path) -> set[str]:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise KnowledgeError(f"{path}: file not found") from None
+    except yaml.YAMLError:
+        raise KnowledgeError(f"{path}: not valid YAML") from None
+    terms = data.get("terms") if isinstance(data, dict) else None
+    if not isinstance(terms, list) or not all(isinstance(t, str) and t for t in terms):
+        raise KnowledgeError(f"{path}: field 'terms' must be a list of words")
+    return {t.lower() for t in terms}

@@ -1,0 +1,482 @@
+"""The grounded answer pipeline, shared by the terminal and Discord front ends.
+
+question -> screening (empty, too long, injection, off-topic) -> follow-up resolution
+-> retrieval -> curated answer (FAQ answer or definition, then details) -> the model
+elaborates from the same notes in the worker thread, streamed -> every finished sentence
+goes through the faithfulness check -> only supported, new sentences are shown.
+
+The substance always comes from the curated entries; the model can add to it but can
+never contradict it. If nothing the model wrote survives the check (or the model is
+unavailable or too slow), the answer is the curated text alone and the result says so.
+"""
+
+from __future__ import annotations
+
+import difflib
+import logging
+import re
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from bot.backend import Backend, GenerationStats, make_backend
+from bot.config import Config
+from bot.errors import ModelUnavailable
+from bot.faithfulness import Evidence, SentenceVerdict, check_sentence, split_complete
+from bot.guard import Guard, Verdict, load_domain_terms, redact
+from bot.knowledge import Entry, KnowledgeBase, load_knowledge
+from bot.prompts import Prompts, load_prompts
+from bot.retrieval import Hit, Retriever
+from bot.text import content_stems, words
+from bot.worker import InferenceWorker
+
+log = logging.getLogger(__name__)
+
+MODES = ("ask", "define", "analogy")
+MAX_MODEL_SENTENCES = 2
+MIN_NOVELTY = 0.4  # share of a model sentence's content words not already shown
+FAQ_PREFERENCE = 0.8  # a FAQ leads when it scores at least this share of the best score
+DEFAULT_SUGGESTIONS = (
+    "What is inference?",
+    "What is a KV cache?",
+    "Why are GPUs fast at inference?",
+)
+FOLLOW_UP = re.compile(
+    r"^(why|how come|how so|and\b|so\b|but\b|what about|how about|what if|really|example|"
+    r"give me an example|for example|an example|can you|could you|tell me more|more|elaborate|"
+    r"explain|simpler|eli5|in simple|what do you mean|meaning|huh|such as|like what|is it|"
+    r"does it|does that|is that|and on|on a|with a|analogy)\b",
+    re.IGNORECASE,
+)
+PRONOUNS = re.compile(r"\b(it|that|this|they|them|those|these|its)\b", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Source:
+    id: str
+    title: str
+
+
+@dataclass
+class Timings:
+    retrieval_ms: float = 0.0
+    first_token_ms: float | None = None
+    total_ms: float = 0.0
+    queue_ms: float = 0.0
+
+
+@dataclass
+class AnswerResult:
+    """Everything a front end needs to show an answer and its figures."""
+
+    question: str
+    mode: str
+    kind: str  # answer | off_topic | refused | unknown | empty | too_long | no_words
+    answer: str
+    sources: list[Source] = field(default_factory=list)
+    related: list[Source] = field(default_factory=list)
+    grounded: bool = False
+    model_sentences: int = 0
+    fallback: bool = False
+    note: str | None = None
+    rejected: list[SentenceVerdict] = field(default_factory=list)
+    timings: Timings = field(default_factory=Timings)
+    stats: GenerationStats = field(default_factory=GenerationStats)
+    model: str = ""
+    entry_id: str | None = None
+
+    @property
+    def tokens_per_s(self) -> float | None:
+        s = self.stats
+        if s.completion_tokens < 2 or s.first_token_s is None or s.total_s <= s.first_token_s:
+            return None
+        return (s.completion_tokens - 1) / (s.total_s - s.first_token_s)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "answer": self.answer,
+            "sources": [{"id": s.id, "title": s.title} for s in self.sources],
+            "grounded": self.grounded,
+            "timings": {
+                "retrieval_ms": round(self.timings.retrieval_ms, 2),
+                "first_token_ms": (
+                    None
+                    if self.timings.first_token_ms is None
+                    else round(self.timings.first_token_ms, 1)
+                ),
+                "total_ms": round(self.timings.total_ms, 1),
+            },
+            "model": self.model,
+            "kind": self.kind,
+            "fallback": self.fallback,
+            "note": self.note,
+            "model_sentences": self.model_sentences,
+            "rejected": [{"sentence": v.sentence, "reason": v.reason} for v in self.rejected],
+            "tokens": {
+                "prompt": self.stats.prompt_tokens,
+                "completion": self.stats.completion_tokens,
+                "per_s": None if self.tokens_per_s is None else round(self.tokens_per_s, 1),
+            },
+        }
+
+
+@dataclass
+class Turn:
+    question: str
+    entry_id: str | None
+
+
+@dataclass
+class Conversation:
+    """Earlier turns, so follow-ups ("why?", "what about on a GPU?") keep their context."""
+
+    turns: list[Turn] = field(default_factory=list)
+
+    def add(self, result: AnswerResult) -> None:
+        if result.entry_id:
+            self.turns.append(Turn(result.question, result.entry_id))
+            del self.turns[:-5]
+
+    @property
+    def last(self) -> Turn | None:
+        return self.turns[-1] if self.turns else None
+
+
+@dataclass(frozen=True)
+class Library:
+    """Everything read from files, swapped as one piece on reload."""
+
+    kb: KnowledgeBase
+    prompts: Prompts
+    guard: Guard
+    retriever: Retriever
+    false_claims: list[re.Pattern[str]]
+
+    @classmethod
+    def load(cls, config: Config) -> Library:
+        kb = load_knowledge(config.knowledge.dir)
+        prompts = load_prompts(config.knowledge.prompts_dir)
+        names = {name for e in kb.entries.values() for name in e.names}
+        terms = load_domain_terms(config.knowledge.dir / "domain_terms.yaml")
+        guard = Guard(terms, names, config.limits.max_question_chars)
+        claims = [p for e in kb.entries.values() for p in e.false_claims]
+        return cls(kb, prompts, guard, Retriever(kb), claims)
+
+
+class Tutor:
+    """The grounded-answer pipeline. Create with `Tutor.from_config`, then `await start()`."""
+
+    def __init__(self, config: Config, library: Library, backend: Backend) -> None:
+        self.config = config
+        self.library = library
+        warmup = [
+            {"role": "system", "content": library.prompts.system},
+            {"role": "user", "content": "NOTES:"},
+        ]
+        self.worker = InferenceWorker(backend, warmup)
+        self.model_name = getattr(backend, "name", "model")
+
+    @classmethod
+    def from_config(cls, config: Config, backend: Backend | None = None) -> Tutor:
+        library = Library.load(config)
+        return cls(config, library, backend or make_backend(config.model, config.generation))
+
+    async def start(self) -> None:
+        await self.worker.wait_ready()
+
+    def close(self) -> None:
+        self.worker.stop()
+
+    def reload(self) -> Library:
+        """Re-read knowledge and prompts; on error raise and keep the old ones in service."""
+        library = Library.load(self.config)
+        self.library = library
+        return library
+
+    # -- public API ----------------------------------------------------------------------------
+    async def ask(
+        self, question: str, mode: str = "ask", conversation: Conversation | None = None
+    ) -> AnswerResult:
+        result = None
+        async for item in self.stream(question, mode, conversation):
+            if isinstance(item, AnswerResult):
+                result = item
+        assert result is not None
+        return result
+
+    async def stream(
+        self, question: str, mode: str = "ask", conversation: Conversation | None = None
+    ) -> AsyncIterator[str | AnswerResult]:
+        """Yield the visible answer text in pieces, then the final AnswerResult."""
+        if mode not in MODES:
+            raise ValueError(f"unknown mode {mode!r}")
+        started = time.perf_counter()
+        lib = self.library
+        result = AnswerResult(question=question, mode=mode, kind="answer", answer="")
+        result.model = self.model_name
+        screened = lib.guard.screen(question)
+        follow_up = self._follow_up(screened.question, conversation, lib)
+        if follow_up is not None and screened.verdict in (Verdict.OK, Verdict.OFF_TOPIC):
+            screened_ok = True
+        else:
+            screened_ok = screened.verdict is Verdict.OK
+        if not screened_ok:
+            self._fixed_reply(result, screened.verdict, lib)
+            result.timings.total_ms = (time.perf_counter() - started) * 1000
+            yield result.answer
+            yield result
+            return
+
+        t0 = time.perf_counter()
+        entry, hit, hits = self._select(screened.question, mode, follow_up, lib)
+        result.timings.retrieval_ms = (time.perf_counter() - t0) * 1000
+        if entry is None:
+            self._unknown(result, screened.question, mode, hits, lib)
+            result.timings.total_ms = (time.perf_counter() - started) * 1000
+            yield result.answer
+            yield result
+            return
+
+        bare = follow_up is not None and hit is None
+        lead, body = self._curated(entry, hit, mode, screened.question if bare else None)
+        notes: list[str] = []
+        if screened.asked_for_secrets:
+            notes.append(lib.prompts.reply("secrets"))
+        elif screened.injection:
+            notes.append(lib.prompts.reply("injection"))
+        context_entries = [
+            entry,
+            *[
+                h.entry
+                for h in hits[1:]
+                if h.entry.id != entry.id and h.score >= hits[0].score * 0.6
+            ],
+        ][: self.config.knowledge.max_sources]
+        result.entry_id = entry.id
+        result.sources = [Source(e.id, e.title) for e in context_entries]
+        result.related = [
+            Source(rid, lib.kb.entries[rid].title) for rid in entry.related if rid in lib.kb.entries
+        ][:3]
+        result.grounded = True
+
+        shown = [lead, body]
+        curated = f"{lead}\n\n{body}"
+        yield curated
+        extra = []
+        async for sentence in self._elaborate(
+            result, screened.question, mode, entry, context_entries, shown, lib
+        ):
+            extra.append(sentence)
+            yield ("\n\n" if len(extra) == 1 else " ") + sentence
+        result.model_sentences = len(extra)
+        answer = curated + ("\n\n" + " ".join(extra) if extra else "")
+        if result.fallback:
+            result.note = lib.prompts.reply("fallback_note")
+        if notes:
+            answer += "\n\n" + " ".join(notes)
+            yield "\n\n" + " ".join(notes)
+        result.answer = redact(answer)
+        result.timings.total_ms = (time.perf_counter() - started) * 1000
+        yield result
+
+    # -- steps ---------------------------------------------------------------------------------
+    def _follow_up(
+        self, question: str, conversation: Conversation | None, lib: Library
+    ) -> Turn | None:
+        """The earlier turn this question follows up on, if it reads like a follow-up."""
+        if conversation is None or conversation.last is None:
+            return None
+        n_words = len(words(question))
+        if n_words == 0 or n_words > 12:
+            return None
+        if FOLLOW_UP.search(question.strip()) or PRONOUNS.search(question):
+            return conversation.last
+        hits = lib.retriever.search(question, limit=1)
+        if not hits or hits[0].score < self.config.knowledge.min_score:
+            return conversation.last
+        return None
+
+    def _lookup_term(self, term: str, lib: Library) -> Entry | None:
+        norm = " ".join(words(term))
+        if not norm:
+            return None
+        for entry in lib.kb.entries.values():
+            if any(" ".join(words(n)) == norm for n in entry.names):
+                return entry
+        for entry in lib.kb.entries.values():  # "kv caches", "a token"
+            if any(content_stems(n) == content_stems(term) for n in entry.names):
+                return entry
+        return None
+
+    def _select(
+        self, question: str, mode: str, follow_up: Turn | None, lib: Library
+    ) -> tuple[Entry | None, Hit | None, list[Hit]]:
+        limit = self.config.knowledge.max_sources
+        if mode != "ask":
+            entry = self._lookup_term(question, lib)
+            hits = lib.retriever.search(question, limit=limit)
+            if entry is not None:
+                return entry, None, [Hit(entry, 1e9, None, 0.0), *hits]
+            if hits and hits[0].score >= self.config.knowledge.min_score * 2:
+                return hits[0].entry, None, hits
+            return None, None, hits
+        if follow_up is not None and follow_up.entry_id in lib.kb.entries:
+            previous = lib.kb.entries[follow_up.entry_id]
+            hits = lib.retriever.search(f"{question} {previous.title}", limit=limit)
+            own = lib.retriever.search(question, limit=1)
+            strong = own and own[0].score >= self.config.knowledge.min_score * 2
+            if strong and own[0].entry.id != previous.id and not _is_bare_follow_up(question):
+                return own[0].entry, own[0], hits
+            return previous, None, [Hit(previous, 1e9, None, 0.0), *hits]
+        hits = lib.retriever.search(question, limit=limit)
+        if not hits or hits[0].score < self.config.knowledge.min_score:
+            return None, None, hits
+        return hits[0].entry, hits[0], hits
+
+    @staticmethod
+    def _curated(
+        entry: Entry, hit: Hit | None, mode: str, follow_up_question: str | None
+    ) -> tuple[str, str]:
+        """The curated lead and body of the answer, chosen by mode and follow-up intent."""
+        if mode == "define":
+            return entry.definition, f"Example: {entry.example}"
+        if mode == "analogy":
+            if entry.analogy:
+                return entry.analogy, entry.definition
+            return entry.definition, f"Example: {entry.example}"
+        if follow_up_question is not None:
+            intent = follow_up_question.lower()
+            if re.search(r"example|instance|such as|like what|real[- ]world", intent):
+                return f"Example: {entry.example}", entry.definition
+            if entry.analogy and re.search(r"analog|simpl|eli5|five|layman|compar", intent):
+                return entry.analogy, entry.definition
+            return entry.details, f"Example: {entry.example}"
+        if (
+            hit is not None
+            and hit.faq is not None
+            and hit.faq_score >= hit.main_score * FAQ_PREFERENCE
+        ):
+            return hit.faq.answer, entry.definition
+        return entry.definition, entry.details
+
+    def _fixed_reply(self, result: AnswerResult, verdict: Verdict, lib: Library) -> None:
+        suggestions = ", ".join(f'"{s}"' for s in DEFAULT_SUGGESTIONS)
+        key = {
+            Verdict.EMPTY: "empty",
+            Verdict.TOO_LONG: "too_long",
+            Verdict.NO_WORDS: "no_words",
+            Verdict.OFF_TOPIC: "off_topic",
+            Verdict.REFUSED: "refused",
+        }[verdict]
+        result.kind = key
+        result.answer = lib.prompts.reply(
+            key, suggestions=suggestions, max_chars=self.config.limits.max_question_chars
+        )
+
+    def _unknown(
+        self, result: AnswerResult, question: str, mode: str, hits: list[Hit], lib: Library
+    ) -> None:
+        if mode == "ask":
+            titles = [f'"{h.entry.title}"' for h in hits[:3]] or [
+                f'"{s}"' for s in DEFAULT_SUGGESTIONS
+            ]
+            result.kind = "unknown"
+            result.answer = lib.prompts.reply("unknown", suggestions=", ".join(titles))
+            return
+        names = [name for name, _ in lib.kb.glossary()]
+        close = difflib.get_close_matches(question, names, n=3, cutoff=0.5)
+        close = close or [h.entry.title for h in hits[:3]] or [n for n in DEFAULT_SUGGESTIONS]
+        result.kind = "unknown"
+        term = " ".join(question.split())[:60]
+        result.answer = lib.prompts.reply("unknown_term", term=term, suggestions=", ".join(close))
+
+    def _messages(
+        self, question: str, mode: str, entry: Entry, context_entries: list[Entry], lib: Library
+    ) -> list[dict[str, str]]:
+        # Short on purpose: every context token costs prefill time (~4 ms each on 2 cores);
+        # the fixed system prompt before it is computed once at start-up.
+        context = "\n".join(f"[{e.title}] {e.definition}" for e in context_entries[:2])
+        if mode == "ask":
+            user = lib.prompts.render("answer", context=context, question=question)
+        else:
+            user = lib.prompts.render(mode, context=context, term=entry.title)
+        return [
+            {"role": "system", "content": lib.prompts.system},
+            {"role": "user", "content": user},
+        ]
+
+    async def _elaborate(
+        self,
+        result: AnswerResult,
+        question: str,
+        mode: str,
+        entry: Entry,
+        context_entries: list[Entry],
+        shown: list[str],
+        lib: Library,
+    ) -> AsyncIterator[str]:
+        """Generate in the worker, check sentence by sentence, yield the accepted new ones."""
+        evidence = Evidence(context_entries, lib.false_claims)
+        shown_stems = set(content_stems(" ".join(shown)))
+        messages = self._messages(question, mode, entry, context_entries, lib)
+        try:
+            ticket = self.worker.submit(messages, self.config.generation)
+        except ModelUnavailable as exc:
+            result.fallback = True
+            log.warning("model unavailable: %s", exc)
+            return
+        accepted = 0
+        buffer = ""
+        submitted = time.perf_counter()
+        try:
+            async for piece in ticket:
+                if result.timings.first_token_ms is None:
+                    result.timings.first_token_ms = (time.perf_counter() - submitted) * 1000
+                buffer += piece
+                done, buffer = split_complete(buffer)
+                for sentence in done:
+                    verdict = self._judge(sentence, evidence, shown_stems)
+                    if verdict.ok:
+                        accepted += 1
+                        shown_stems |= set(content_stems(sentence))
+                        yield sentence
+                    else:
+                        result.rejected.append(verdict)
+                    went_astray = verdict.contradiction
+                    if went_astray or accepted >= MAX_MODEL_SENTENCES:
+                        ticket.cancel()
+                if ticket.cancelled:
+                    break
+            if buffer.strip() and not ticket.cancelled:
+                verdict = self._judge(buffer.strip(), evidence, shown_stems)
+                if verdict.ok and buffer.strip()[-1:] in ".!?":
+                    accepted += 1
+                    yield buffer.strip()
+                elif not verdict.ok:
+                    result.rejected.append(verdict)
+        except ModelUnavailable as exc:
+            log.warning("model unavailable during generation: %s", exc)
+            result.fallback = True
+        finally:
+            ticket.cancel()
+            result.stats = ticket.stats
+            if ticket.started_at is not None:
+                result.timings.queue_ms = (ticket.started_at - ticket.submitted_at) * 1000
+        if accepted == 0:
+            result.fallback = True
+
+    @staticmethod
+    def _judge(sentence: str, evidence: Evidence, shown_stems: set[str]) -> SentenceVerdict:
+        verdict = check_sentence(sentence, evidence)
+        if not verdict.ok:
+            return verdict
+        stems = set(content_stems(sentence))
+        novelty = len(stems - shown_stems) / max(1, len(stems))
+        if novelty < MIN_NOVELTY:
+            return SentenceVerdict(sentence, False, "repeats what the answer already says")
+        return verdict
+
+
+def _is_bare_follow_up(question: str) -> bool:
+    return bool(FOLLOW_UP.search(question.strip())) and len(words(question)) <= 6

@@ -1,0 +1,109 @@
+"""Prompt templates and fixed replies, read from prompts/ once and checked on load.
+
+Templates use `$name` placeholders (string.Template). Each template declares the
+placeholders it needs; a missing or unknown placeholder is an error naming the file.
+"""
+
+from __future__ import annotations
+
+import string
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from bot.errors import KnowledgeError
+
+TEMPLATE_VARIABLES = {
+    "answer": {"context", "question"},
+    "define": {"context", "term"},
+    "analogy": {"context", "term"},
+}
+REPLY_KEYS = {
+    "empty",
+    "too_long",
+    "no_words",
+    "off_topic",
+    "refused",
+    "unknown",
+    "unknown_term",
+    "secrets",
+    "injection",
+    "fallback_note",
+    "busy",
+    "rate_limited",
+    "timeout",
+    "model_unavailable",
+}
+
+
+def _placeholders(template: string.Template) -> set[str]:
+    return {
+        m.group("named") or m.group("braced")
+        for m in template.pattern.finditer(template.template)
+        if m.group("named") or m.group("braced")
+    }
+
+
+@dataclass(frozen=True)
+class Prompts:
+    system: str
+    templates: dict[str, string.Template]
+    replies: dict[str, string.Template]
+    directory: Path
+
+    def render(self, name: str, **values: str) -> str:
+        template = self.templates[name]
+        missing = TEMPLATE_VARIABLES[name] - values.keys()
+        if missing:
+            raise KnowledgeError(f"prompt '{name}': missing value for ${sorted(missing)[0]}")
+        return template.substitute(values)
+
+    def reply(self, key: str, **values: object) -> str:
+        return self.replies[key].safe_substitute({k: str(v) for k, v in values.items()})
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise KnowledgeError(f"{path}: prompt file not found") from None
+    except OSError as exc:
+        raise KnowledgeError(f"{path}: cannot be read ({exc.strerror})") from None
+
+
+def load_prompts(directory: Path) -> Prompts:
+    system = _read(directory / "system.txt").strip()
+    if not system:
+        raise KnowledgeError(f"{directory / 'system.txt'}: is empty")
+    templates = {}
+    for name, needed in TEMPLATE_VARIABLES.items():
+        path = directory / f"{name}.txt"
+        template = string.Template(_read(path).strip())
+        found = _placeholders(template)
+        if found != needed:
+            extra = sorted(found - needed)
+            problem = (
+                f"unknown placeholder ${extra[0]}"
+                if extra
+                else (f"missing placeholder ${sorted(needed - found)[0]}")
+            )
+            raise KnowledgeError(f"{path}: {problem} (expected {', '.join(sorted(needed))})")
+        templates[name] = template
+    replies_path = directory / "replies.yaml"
+    try:
+        data = yaml.safe_load(_read(replies_path))
+    except yaml.YAMLError:
+        raise KnowledgeError(f"{replies_path}: not valid YAML") from None
+    if not isinstance(data, dict):
+        raise KnowledgeError(f"{replies_path}: expected a mapping of reply name to text")
+    missing = sorted(REPLY_KEYS - data.keys())
+    if missing:
+        raise KnowledgeError(f"{replies_path}: field '{missing[0]}' is missing")
+    for key, value in data.items():
+        if key not in REPLY_KEYS:
+            raise KnowledgeError(f"{replies_path}: unknown field '{key}'")
+        if not isinstance(value, str) or not value.strip():
+            raise KnowledgeError(f"{replies_path}: field '{key}' must be non-empty text")
+    replies = {k: string.Template(v.strip()) for k, v in data.items()}
+    return Prompts(system, templates, replies, directory)

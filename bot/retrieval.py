@@ -1,0 +1,201 @@
+"""Find the knowledge entries that answer a question, the way users actually phrase it.
+
+BM25 over passages (an entry's main text, and each FAQ separately), with:
+- field weights: names and FAQ questions count more than body text;
+- synonyms from knowledge/synonyms.yaml ("vram" -> "gpu memory");
+- typo tolerance: an unknown query word maps to a known word one edit away;
+- a bonus when a title or alias appears as a phrase in the question.
+Everything is built once at start-up; a query touches only precomputed dicts.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+
+from bot.knowledge import Entry, Faq, KnowledgeBase
+from bot.text import STOPWORDS, content_stems, stem, words
+
+K1 = 1.2
+B = 0.6
+NAME_WEIGHT = 3
+QUESTION_WEIGHT = 2
+PHRASE_BONUS = 2.5
+
+
+@dataclass(frozen=True)
+class Passage:
+    entry_id: str
+    faq_index: int | None
+    length: int
+    tf: dict[str, int]
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One retrieved entry: its score and, when a FAQ matched best, which one."""
+
+    entry: Entry
+    score: float
+    faq: Faq | None
+    faq_score: float
+    main_score: float = 0.0  # BM25 of the entry's main text, without the name bonus
+
+
+def _edits1(word: str) -> set[str]:
+    return {word[:i] + word[i + 1 :] for i in range(len(word))}
+
+
+class Retriever:
+    def __init__(self, kb: KnowledgeBase) -> None:
+        self.kb = kb
+        self._synonyms = sorted(kb.synonyms.items(), key=lambda kv: -len(kv[0]))
+        self._synonym_re = [
+            (re.compile(rf"(?<![\w.]){re.escape(k)}(?![\w])"), v) for k, v in self._synonyms
+        ]
+        self.passages: list[Passage] = []
+        for entry in kb.entries.values():
+            self.passages.append(self._main_passage(entry))
+            for i, faq in enumerate(entry.faq):
+                self.passages.append(self._faq_passage(entry, i, faq))
+        df: Counter[str] = Counter()
+        for p in self.passages:
+            df.update(p.tf.keys())
+        n = len(self.passages)
+        self.idf = {t: math.log(1 + (n - d + 0.5) / (d + 0.5)) for t, d in df.items()}
+        self.avg_len = sum(p.length for p in self.passages) / n
+        self.postings: dict[str, list[tuple[int, int]]] = defaultdict(list)
+        for idx, p in enumerate(self.passages):
+            for term, count in p.tf.items():
+                self.postings[term].append((idx, count))
+        self._deletes: dict[str, set[str]] = defaultdict(set)
+        for term in self.idf:
+            if len(term) >= 4 and term.isalpha():
+                for d in _edits1(term):
+                    self._deletes[d].add(term)
+        self._names = self._name_phrases()
+        self._name_stems = {
+            e.id: {s for n in e.names for s in content_stems(n)} for e in kb.entries.values()
+        }
+        self._vocab_words = {w for p in self.passages for w in p.tf}
+
+    # -- index ---------------------------------------------------------------------------------
+    @staticmethod
+    def _weighted(parts: list[tuple[str, int]]) -> tuple[int, dict[str, int]]:
+        tf: Counter[str] = Counter()
+        for text, weight in parts:
+            for s in content_stems(text):
+                tf[s] += weight
+        return sum(tf.values()), dict(tf)
+
+    def _main_passage(self, entry: Entry) -> Passage:
+        parts = [(name, NAME_WEIGHT) for name in entry.names]
+        parts += [(entry.definition, 1), (entry.details, 1), (entry.example, 1)]
+        if entry.analogy:
+            parts.append((entry.analogy, 1))
+        length, tf = self._weighted(parts)
+        return Passage(entry.id, None, length, tf)
+
+    def _faq_passage(self, entry: Entry, index: int, faq: Faq) -> Passage:
+        parts = [(faq.question, QUESTION_WEIGHT), (faq.answer, 1), (entry.title, 1)]
+        length, tf = self._weighted(parts)
+        return Passage(entry.id, index, length, tf)
+
+    def _name_phrases(self) -> list[tuple[str, str, int]]:
+        """(normalized phrase, entry id, word count) for titles and aliases, longest first."""
+        phrases = []
+        for entry in self.kb.entries.values():
+            for name in entry.names:
+                norm = " ".join(words(name))
+                if norm and norm not in STOPWORDS:
+                    phrases.append((norm, entry.id, len(norm.split())))
+        return sorted(phrases, key=lambda p: -len(p[0]))
+
+    # -- query ---------------------------------------------------------------------------------
+    def expand(self, question: str) -> str:
+        """Lower-case the question and append the knowledge words for any synonym found."""
+        text = question.lower()
+        extra = [v for pattern, v in self._synonym_re if pattern.search(text)]
+        return " ".join([text, *extra])
+
+    def _correct(self, term: str) -> str | None:
+        if term in self.idf:
+            return term
+        if len(term) < 4 or not term.isalpha():
+            return None
+        candidates = set(self._deletes.get(term, ()))
+        for d in _edits1(term):
+            if d in self.idf:
+                candidates.add(d)
+            candidates |= self._deletes.get(d, set())
+        if not candidates:
+            return None
+        # Prefer the most specific known word (highest idf), then alphabetical for stability.
+        return max(sorted(candidates), key=lambda c: self.idf[c])
+
+    def query_terms(self, question: str) -> list[str]:
+        terms = []
+        for w in words(self.expand(question)):
+            if w in STOPWORDS:
+                continue
+            s = stem(w)
+            fixed = self._correct(s)
+            if fixed is None and w in self._vocab_words:
+                fixed = w
+            if fixed:
+                terms.append(fixed)
+        return terms
+
+    def phrase_matches(self, question: str) -> dict[str, int]:
+        """Entry ids whose title or alias occurs in the question, with the phrase's word count."""
+        norm = " " + " ".join(words(self.expand(question))) + " "
+        found: dict[str, int] = {}
+        for phrase, entry_id, n_words in self._names:
+            if f" {phrase} " in norm:
+                found[entry_id] = max(found.get(entry_id, 0), n_words)
+        return found
+
+    def _specific(self, passage: Passage, terms: set[str]) -> bool:
+        """A FAQ only counts when it matches more of the question than the entry's name."""
+        return bool((terms & passage.tf.keys()) - self._name_stems[passage.entry_id])
+
+    def search(self, question: str, limit: int = 3) -> list[Hit]:
+        terms = self.query_terms(question)
+        scores: dict[int, float] = defaultdict(float)
+        unique_terms = set(terms)
+        for term in unique_terms:
+            idf = self.idf.get(term)
+            if idf is None:
+                continue
+            qtf = terms.count(term)
+            for idx, tf in self.postings[term]:
+                p = self.passages[idx]
+                norm = tf * (K1 + 1) / (tf + K1 * (1 - B + B * p.length / self.avg_len))
+                scores[idx] += idf * norm * (1 + 0.2 * (qtf - 1))
+        best: dict[str, tuple[float, Faq | None, float]] = {}
+        for idx, score in scores.items():
+            p = self.passages[idx]
+            entry = self.kb.entries[p.entry_id]
+            main, faq, faq_score = best.get(p.entry_id, (0.0, None, 0.0))
+            if p.faq_index is None:
+                main = max(main, score)
+            elif score > faq_score and self._specific(p, unique_terms):
+                faq, faq_score = entry.faq[p.faq_index], score
+            best[p.entry_id] = (main, faq, faq_score)
+        bonus = {eid: PHRASE_BONUS * (1 + n) for eid, n in self.phrase_matches(question).items()}
+        for entry_id in bonus:
+            best.setdefault(entry_id, (0.0, None, 0.0))
+        hits = [
+            Hit(
+                self.kb.entries[eid],
+                max(main, faq_score) + bonus.get(eid, 0.0),
+                faq,
+                faq_score,
+                main,
+            )
+            for eid, (main, faq, faq_score) in best.items()
+        ]
+        hits.sort(key=lambda h: (-h.score, h.entry.id))
+        return hits[:limit]
