@@ -10,6 +10,7 @@ import asyncio
 import json
 import logging
 import sys
+import time
 from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
@@ -86,7 +87,7 @@ async def _one_shot(config: Config, mode: str, text: str, as_json: bool) -> int:
 
 
 async def _chat(config: Config) -> int:
-    from bot.pipeline import Conversation, Tutor
+    from bot.pipeline import AnswerResult, Conversation, Tutor
 
     tutor = Tutor.from_config(config)
     interactive = sys.stdin.isatty()
@@ -119,7 +120,7 @@ async def _chat(config: Config) -> int:
             async for item in tutor.stream(text, mode, conversation):
                 if isinstance(item, str):
                     print(item, end="", flush=True)
-                else:
+                elif isinstance(item, AnswerResult):
                     result = item
             print()
             if result is not None:
@@ -196,10 +197,10 @@ def _quiz(config: Config, n: int | None, topic: str | None) -> int:
     kb = load_knowledge(config.knowledge.dir)
     bank = load_bank(config.knowledge.dir / "quiz", set(kb.entries))
     config.data_dir.mkdir(parents=True, exist_ok=True)
-    store = ScoreStore(config.data_dir / "scores.sqlite3")
+    store = ScoreStore(config.data_dir / "quiz.sqlite3")
     try:
         engine = QuizEngine(bank, store, question_seconds=config.quiz.question_seconds)
-        engine.recover(0.0)
+        engine.recover(time.time())
 
         def read_line() -> str | None:
             line = sys.stdin.readline()
@@ -208,7 +209,9 @@ def _quiz(config: Config, n: int | None, topic: str | None) -> int:
         def write(text: str) -> None:
             print(text, flush=True)
 
-        play_in_terminal(engine, n or config.quiz.default_questions, topic, read_line, write)
+        play_in_terminal(
+            engine, n or config.quiz.default_questions, topic, read_line, write, clock=time.time
+        )
     finally:
         store.close()
     return 0

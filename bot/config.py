@@ -68,6 +68,7 @@ class DiscordConfig:
     sharded: bool = False
     owner_ids: tuple[int, ...] = ()
     edit_interval_s: float = 1.0
+    message_content: bool = False
 
 
 @dataclass(frozen=True)
@@ -144,16 +145,16 @@ def _build(cls: type, data: Any, where: str, base: Path) -> Any:
         )
     values: dict[str, Any] = {}
     for f in dataclasses.fields(cls):
+        hint = hints[f.name]
+        sub = f"{where}.{f.name}" if where else f.name
+        if dataclasses.is_dataclass(hint):  # a section, present or not: resolve its paths
+            values[f.name] = _build(hint, data.get(f.name), sub, base)
+            continue
         if f.name not in data:
             default = f.default if f.default is not dataclasses.MISSING else f.default_factory()
             if isinstance(default, Path) and not default.is_absolute():
                 default = base / default
             values[f.name] = default
-            continue
-        hint = hints[f.name]
-        sub = f"{where}.{f.name}" if where else f.name
-        if dataclasses.is_dataclass(hint):
-            values[f.name] = _build(hint, data[f.name], sub, base)
         else:
             values[f.name] = _coerce(data[f.name], hint, sub, base)
     return cls(**values)

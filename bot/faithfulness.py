@@ -24,6 +24,7 @@ from bot.text import content_stems, has_negation, numbers, sentences
 MIN_CONTENT_WORDS = 3
 MIN_SUPPORT = 0.8  # share of the sentence's content words found in the sources
 MIN_PARAPHRASE = 0.5  # overlap with one source sentence to judge polarity against it
+TIE_MARGIN = 0.1  # source sentences this close to the best overlap are judged too
 
 OPPOSITES = [
     ("faster", "slower"),
@@ -110,15 +111,22 @@ def check_sentence(sentence: str, evidence: Evidence) -> SentenceVerdict:
     support = len(unique & evidence.vocabulary) / len(unique)
     if support < MIN_SUPPORT:
         return reject(f"strays from the sources ({support:.0%} of its words are in them)")
-    best, overlap = None, 0.0
-    for src in evidence.source_sentences:
-        score = len(unique & src.stems) / len(unique)
-        if score > overlap:
-            best, overlap = src, score
+    scored = sorted(
+        ((len(unique & src.stems) / len(unique), src) for src in evidence.source_sentences),
+        key=lambda pair: -pair[0],
+    )
+    overlap, best = scored[0] if scored else (0.0, None)
     if best is None or overlap < MIN_PARAPHRASE:
         return reject("no single source sentence says this")
-    if has_negation(sentence) != best.negated:
-        return reject(f"contradicts its source: {best.text[:80]}", True)
+    # Every source sentence about as close as the best one must agree on "not": when the
+    # sources say both "X is used" and "X does not change", a bare "X changes" is a
+    # contradiction, whichever of the two happens to score first.
+    negated = has_negation(sentence)
+    for score, src in scored:
+        if score < max(MIN_PARAPHRASE, overlap - TIE_MARGIN):
+            break
+        if src.negated != negated:
+            return reject(f"contradicts its source: {src.text[:80]}", True)
     mine = set(re.findall(r"[a-z]+", sentence.lower()))
     for a, b in OPPOSITES:
         for word, other in ((a, b), (b, a)):

@@ -38,20 +38,24 @@ class Screened:
     asked_for_secrets: bool = False
 
 
+# Phrases that try to instruct the bot. An imperative ("ignore your rules", "print your
+# system prompt") is removed up to the next "and"/comma/sentence end, so the honest part
+# of "ignore your instructions and explain quantization" is still answered.
+_UNTIL_CLAUSE_END = r"[^.?!\n,;]*?(?=\s+(?:and|then|but)\b|[.?!\n,;]|$)"
 INJECTION_PATTERNS = [
     r"\bignore (all |any |the |your |my )*(previous |prior |above |earlier )*"
-    r"(instructions?|rules|prompts?|guidelines|directions)\b[^.?!\n]*",
+    r"(instructions?|rules|prompts?|guidelines|directions)\b" + _UNTIL_CLAUSE_END,
     r"\b(disregard|forget|override|bypass) (all |any |the |your )*(previous |prior |above )*"
-    r"(instructions?|rules|prompts?|guidelines|system prompt)\b[^.?!\n]*",
+    r"(instructions?|rules|prompts?|guidelines|system prompt)\b" + _UNTIL_CLAUSE_END,
     r"\b(print|show|reveal|repeat|output|display|leak|dump|tell me|give me|what is|what's)"
     r" (me )?(your |the )*(full |entire |hidden |original )*(system|initial|developer|hidden)"
-    r" (prompt|instructions?|message)\b[^.?!\n]*",
+    r" (prompt|instructions?|message)\b" + _UNTIL_CLAUSE_END,
     r"\byou are (now|no longer) [^.?!\n]*",
     r"\b(act|pretend|behave|roleplay) (as|like|to be) [^.?!\n]*",
     r"\b(dev|developer|god|jailbreak|dan)[ -]?mode\b[^.?!\n]*",
     r"\bno (topic )?(limits|restrictions|rules|filters)\b[^.?!\n]*",
     r"\b(new|updated|real) (instructions?|rules|system prompt)\s*:[^\n]*",
-    r"(^|\n)\s*(system|assistant|context|sources?)\s*:[^\n]*",
+    r"(^|\n)\s*(system|assistant|context|sources?|notes?)\s*:[^\n]*",
     r"</?(system|context|sources?|instructions?)>",
     r"\[(system|inst|context)\][^\n]*",
 ]
@@ -94,7 +98,7 @@ def strip_injection(question: str) -> tuple[str, bool]:
     """Remove instruction-like phrases; return the rest and whether anything was removed."""
     found = False
     for pattern in _injection_re:
-        question, n = pattern.subn(" ", question)
+        question, n = pattern.subn("\n", question)
         found = found or n > 0
     return " ".join(question.split()), found
 
@@ -118,7 +122,9 @@ class Guard:
         return any(f" {name} " in norm for name in self.entry_names)
 
     def screen(self, raw: str) -> Screened:
-        question = " ".join((raw or "").split())
+        # Keep line breaks until injections are removed: a fake "system:" line is a line.
+        lines = (" ".join(line.split()) for line in (raw or "").splitlines())
+        question = "\n".join(line for line in lines if line)
         if not question:
             return Screened(Verdict.EMPTY, "")
         if len(question) > self.max_chars:
@@ -129,6 +135,7 @@ class Guard:
         for pattern in _secret_re:
             question = pattern.sub(" ", question)
         cleaned, injection = strip_injection(question)
+        cleaned = re.sub(r"^(and|then|but|also|so)\b[\s,]*", "", cleaned, flags=re.IGNORECASE)
         injection = injection or secrets
         if any(p.search(cleaned) for p in _task_re):
             return Screened(Verdict.REFUSED, cleaned, injection, secrets)

@@ -36,7 +36,9 @@ log = logging.getLogger(__name__)
 MODES = ("ask", "define", "analogy")
 MAX_MODEL_SENTENCES = 2
 MIN_NOVELTY = 0.4  # share of a model sentence's content words not already shown
+PROGRESS_EVERY_S = 0.5  # how often a queued answer reports its place in line
 FAQ_PREFERENCE = 0.8  # a FAQ leads when it scores at least this share of the best score
+FEATURED_TERMS = ("inference", "kv-cache", "quantization", "tokens")
 DEFAULT_SUGGESTIONS = (
     "What is inference?",
     "What is a KV cache?",
@@ -50,6 +52,13 @@ FOLLOW_UP = re.compile(
     re.IGNORECASE,
 )
 PRONOUNS = re.compile(r"\b(it|that|this|they|them|those|these|its)\b", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Progress:
+    """Yielded while the model part of an answer waits in the queue."""
+
+    position: int
 
 
 @dataclass(frozen=True)
@@ -85,13 +94,17 @@ class AnswerResult:
     stats: GenerationStats = field(default_factory=GenerationStats)
     model: str = ""
     entry_id: str | None = None
+    prompt_messages: list[dict[str, str]] = field(default_factory=list)
+    # when pieces reached the event loop (perf_counter), for the benchmark's pipeline rate
+    loop_arrivals: list[float] = field(default_factory=list)
 
     @property
     def tokens_per_s(self) -> float | None:
-        s = self.stats
-        if s.completion_tokens < 2 or s.first_token_s is None or s.total_s <= s.first_token_s:
+        """Generation speed as the user received it (tokens reaching the event loop)."""
+        arrivals = self.loop_arrivals
+        if len(arrivals) < 2 or arrivals[-1] <= arrivals[0]:
             return None
-        return (s.completion_tokens - 1) / (s.total_s - s.first_token_s)
+        return (len(arrivals) - 1) / (arrivals[-1] - arrivals[0])
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -112,7 +125,9 @@ class AnswerResult:
             "fallback": self.fallback,
             "note": self.note,
             "model_sentences": self.model_sentences,
-            "rejected": [{"sentence": v.sentence, "reason": v.reason} for v in self.rejected],
+            "rejected": [
+                {"sentence": redact(v.sentence), "reason": redact(v.reason)} for v in self.rejected
+            ],
             "tokens": {
                 "prompt": self.stats.prompt_tokens,
                 "completion": self.stats.completion_tokens,
@@ -176,6 +191,9 @@ class Tutor:
         ]
         self.worker = InferenceWorker(backend, warmup)
         self.model_name = getattr(backend, "name", "model")
+        # Stop generating once the answer has enough (or the model goes astray). The
+        # benchmark turns this off so the bot and raw llama.cpp generate the same tokens.
+        self.stop_early = True
 
     @classmethod
     def from_config(cls, config: Config, backend: Backend | None = None) -> Tutor:
@@ -207,8 +225,9 @@ class Tutor:
 
     async def stream(
         self, question: str, mode: str = "ask", conversation: Conversation | None = None
-    ) -> AsyncIterator[str | AnswerResult]:
-        """Yield the visible answer text in pieces, then the final AnswerResult."""
+    ) -> AsyncIterator[str | Progress | AnswerResult]:
+        """Yield the visible answer text in pieces (and Progress while queued), then the
+        final AnswerResult."""
         if mode not in MODES:
             raise ValueError(f"unknown mode {mode!r}")
         started = time.perf_counter()
@@ -217,12 +236,15 @@ class Tutor:
         result.model = self.model_name
         screened = lib.guard.screen(question)
         follow_up = self._follow_up(screened.question, conversation, lib)
-        if follow_up is not None and screened.verdict in (Verdict.OK, Verdict.OFF_TOPIC):
-            screened_ok = True
-        else:
-            screened_ok = screened.verdict is Verdict.OK
+        # An unknown term in /define or a follow-up need not use AI words; they get
+        # "not in my glossary" suggestions or the earlier turn's topic instead.
+        lenient = follow_up is not None or mode != "ask"
+        screened_ok = screened.verdict is Verdict.OK or (
+            lenient and screened.verdict is Verdict.OFF_TOPIC
+        )
         if not screened_ok:
             self._fixed_reply(result, screened.verdict, lib)
+            result.answer = redact(result.answer)
             result.timings.total_ms = (time.perf_counter() - started) * 1000
             yield result.answer
             yield result
@@ -233,6 +255,7 @@ class Tutor:
         result.timings.retrieval_ms = (time.perf_counter() - t0) * 1000
         if entry is None:
             self._unknown(result, screened.question, mode, hits, lib)
+            result.answer = redact(result.answer)
             result.timings.total_ms = (time.perf_counter() - started) * 1000
             yield result.answer
             yield result
@@ -267,6 +290,9 @@ class Tutor:
         async for sentence in self._elaborate(
             result, screened.question, mode, entry, context_entries, shown, lib
         ):
+            if isinstance(sentence, Progress):
+                yield sentence
+                continue
             extra.append(sentence)
             yield ("\n\n" if len(extra) == 1 else " ") + sentence
         result.model_sentences = len(extra)
@@ -326,7 +352,11 @@ class Tutor:
             hits = lib.retriever.search(f"{question} {previous.title}", limit=limit)
             own = lib.retriever.search(question, limit=1)
             strong = own and own[0].score >= self.config.knowledge.min_score * 2
-            if strong and own[0].entry.id != previous.id and not _is_bare_follow_up(question):
+            named = set(lib.retriever.phrase_matches(question)) - {previous.id}
+            switch = own and own[0].entry.id in named  # "and for inference?" names a topic
+            if switch or (
+                strong and own[0].entry.id != previous.id and not _is_bare_follow_up(question)
+            ):
                 return own[0].entry, own[0], hits
             return previous, None, [Hit(previous, 1e9, None, 0.0), *hits]
         hits = lib.retriever.search(question, limit=limit)
@@ -384,9 +414,12 @@ class Tutor:
             result.kind = "unknown"
             result.answer = lib.prompts.reply("unknown", suggestions=", ".join(titles))
             return
-        names = [name for name, _ in lib.kb.glossary()]
-        close = difflib.get_close_matches(question, names, n=3, cutoff=0.5)
-        close = close or [h.entry.title for h in hits[:3]] or [n for n in DEFAULT_SUGGESTIONS]
+        by_lower = {name.lower(): name for name, _ in lib.kb.glossary()}
+        close = [
+            by_lower[n] for n in difflib.get_close_matches(question.lower(), by_lower, 3, 0.45)
+        ]
+        featured = [lib.kb.entries[i].title for i in FEATURED_TERMS if i in lib.kb.entries]
+        close = close or [h.entry.title for h in hits[:3]] or featured
         result.kind = "unknown"
         term = " ".join(question.split())[:60]
         result.answer = lib.prompts.reply("unknown_term", term=term, suggestions=", ".join(close))
@@ -415,11 +448,12 @@ class Tutor:
         context_entries: list[Entry],
         shown: list[str],
         lib: Library,
-    ) -> AsyncIterator[str]:
+    ) -> AsyncIterator[str | Progress]:
         """Generate in the worker, check sentence by sentence, yield the accepted new ones."""
         evidence = Evidence(context_entries, lib.false_claims)
         shown_stems = set(content_stems(" ".join(shown)))
         messages = self._messages(question, mode, entry, context_entries, lib)
+        result.prompt_messages = messages
         try:
             ticket = self.worker.submit(messages, self.config.generation)
         except ModelUnavailable as exc:
@@ -430,7 +464,16 @@ class Tutor:
         buffer = ""
         submitted = time.perf_counter()
         try:
-            async for piece in ticket:
+            while True:
+                try:
+                    piece = await ticket.get(timeout=PROGRESS_EVERY_S)
+                except TimeoutError:
+                    if ticket.position() > 0:
+                        yield Progress(ticket.position())
+                    continue
+                if piece is None:
+                    break
+                result.loop_arrivals.append(time.perf_counter())
                 if result.timings.first_token_ms is None:
                     result.timings.first_token_ms = (time.perf_counter() - submitted) * 1000
                 buffer += piece
@@ -440,11 +483,11 @@ class Tutor:
                     if verdict.ok:
                         accepted += 1
                         shown_stems |= set(content_stems(sentence))
-                        yield sentence
+                        yield redact(sentence)
                     else:
                         result.rejected.append(verdict)
                     went_astray = verdict.contradiction
-                    if went_astray or accepted >= MAX_MODEL_SENTENCES:
+                    if self.stop_early and (went_astray or accepted >= MAX_MODEL_SENTENCES):
                         ticket.cancel()
                 if ticket.cancelled:
                     break
@@ -452,7 +495,7 @@ class Tutor:
                 verdict = self._judge(buffer.strip(), evidence, shown_stems)
                 if verdict.ok and buffer.strip()[-1:] in ".!?":
                     accepted += 1
-                    yield buffer.strip()
+                    yield redact(buffer.strip())
                 elif not verdict.ok:
                     result.rejected.append(verdict)
         except ModelUnavailable as exc:

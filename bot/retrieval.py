@@ -70,16 +70,23 @@ class Retriever:
         for idx, p in enumerate(self.passages):
             for term, count in p.tf.items():
                 self.postings[term].append((idx, count))
+        # Typo tolerance works on the words as written (not stems), so "quantizaton" finds
+        # "quantization": a known word one deletion away on either side is a candidate.
+        self._raw_words: dict[str, str] = {}
+        for entry in kb.entries.values():
+            for text in (*entry.names, entry.definition, entry.details, *entry.passages()):
+                for w in words(text):
+                    if w not in STOPWORDS and stem(w) in self.idf:
+                        self._raw_words[w] = stem(w)
         self._deletes: dict[str, set[str]] = defaultdict(set)
-        for term in self.idf:
-            if len(term) >= 4 and term.isalpha():
-                for d in _edits1(term):
-                    self._deletes[d].add(term)
+        for w in self._raw_words:
+            if len(w) >= 4 and w.isalpha():
+                for d in _edits1(w):
+                    self._deletes[d].add(w)
         self._names = self._name_phrases()
         self._name_stems = {
             e.id: {s for n in e.names for s in content_stems(n)} for e in kb.entries.values()
         }
-        self._vocab_words = {w for p in self.passages for w in p.tf}
 
     # -- index ---------------------------------------------------------------------------------
     @staticmethod
@@ -120,37 +127,38 @@ class Retriever:
         extra = [v for pattern, v in self._synonym_re if pattern.search(text)]
         return " ".join([text, *extra])
 
-    def _correct(self, term: str) -> str | None:
-        if term in self.idf:
-            return term
-        if len(term) < 4 or not term.isalpha():
+    def _correct(self, word: str) -> str | None:
+        """The word itself if known, else the most specific known word one edit away."""
+        if word in STOPWORDS or word in self._raw_words or stem(word) in self.idf:
+            return word
+        if len(word) < 4 or not word.isalpha():
             return None
-        candidates = set(self._deletes.get(term, ()))
-        for d in _edits1(term):
-            if d in self.idf:
+        candidates = set(self._deletes.get(word, ()))
+        for d in _edits1(word):
+            if d in self._raw_words:
                 candidates.add(d)
             candidates |= self._deletes.get(d, set())
         if not candidates:
             return None
-        # Prefer the most specific known word (highest idf), then alphabetical for stability.
-        return max(sorted(candidates), key=lambda c: self.idf[c])
+        return max(sorted(candidates), key=lambda c: self.idf[self._raw_words[c]])
+
+    def corrected_words(self, question: str) -> list[str]:
+        """The question's words (synonyms expanded), typos replaced by known words."""
+        fixed = (self._correct(w) for w in words(self.expand(question)))
+        return [w for w in fixed if w]
 
     def query_terms(self, question: str) -> list[str]:
-        terms = []
-        for w in words(self.expand(question)):
-            if w in STOPWORDS:
-                continue
-            s = stem(w)
-            fixed = self._correct(s)
-            if fixed is None and w in self._vocab_words:
-                fixed = w
-            if fixed:
-                terms.append(fixed)
-        return terms
+        return self._terms(self.corrected_words(question))
+
+    def _terms(self, corrected: list[str]) -> list[str]:
+        return [stem(w) for w in corrected if w not in STOPWORDS and stem(w) in self.idf]
 
     def phrase_matches(self, question: str) -> dict[str, int]:
         """Entry ids whose title or alias occurs in the question, with the phrase's word count."""
-        norm = " " + " ".join(words(self.expand(question))) + " "
+        return self._phrases(self.corrected_words(question))
+
+    def _phrases(self, corrected: list[str]) -> dict[str, int]:
+        norm = " " + " ".join(corrected) + " "
         found: dict[str, int] = {}
         for phrase, entry_id, n_words in self._names:
             if f" {phrase} " in norm:
@@ -162,7 +170,8 @@ class Retriever:
         return bool((terms & passage.tf.keys()) - self._name_stems[passage.entry_id])
 
     def search(self, question: str, limit: int = 3) -> list[Hit]:
-        terms = self.query_terms(question)
+        corrected = self.corrected_words(question)
+        terms = self._terms(corrected)
         scores: dict[int, float] = defaultdict(float)
         unique_terms = set(terms)
         for term in unique_terms:
@@ -184,7 +193,7 @@ class Retriever:
             elif score > faq_score and self._specific(p, unique_terms):
                 faq, faq_score = entry.faq[p.faq_index], score
             best[p.entry_id] = (main, faq, faq_score)
-        bonus = {eid: PHRASE_BONUS * (1 + n) for eid, n in self.phrase_matches(question).items()}
+        bonus = {eid: PHRASE_BONUS * (1 + n) for eid, n in self._phrases(corrected).items()}
         for entry_id in bonus:
             best.setdefault(entry_id, (0.0, None, 0.0))
         hits = [

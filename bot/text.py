@@ -27,7 +27,8 @@ STOPWORDS = frozenset(
     thing things stuff way kind sort much many lot lots us let lets tell explain mean means know
     want need say said make makes made use used uses using work works something anything
     everything someone people even still well ever every instead since though yet whether could
-    may might must shall cant dont doesnt isnt wont didnt arent whats thats
+    may might must shall cant dont doesnt isnt wont didnt arent whats thats answer answers
+    answered answering question questions ask asks asked asking see sees seen saw
     """.split()
 )
 

@@ -56,14 +56,20 @@ class Ticket:
     def _push(self, item: object) -> None:
         self.loop.call_soon_threadsafe(self._out.put_nowait, item)
 
+    async def get(self, timeout: float | None = None) -> str | None:
+        """The next piece, or None when generation is over. Raises TimeoutError after
+        `timeout` seconds without a piece (safe to call again), or the worker's error."""
+        item = await asyncio.wait_for(self._out.get(), timeout)
+        if item is _DONE:
+            self._out.put_nowait(_DONE)  # later calls see the end too
+            return None
+        if isinstance(item, BaseException):
+            raise item
+        return item
+
     async def __aiter__(self) -> AsyncIterator[str]:
-        while True:
-            item = await self._out.get()
-            if item is _DONE:
-                return
-            if isinstance(item, BaseException):
-                raise item
-            yield item
+        while (piece := await self.get()) is not None:
+            yield piece
 
 
 class InferenceWorker:

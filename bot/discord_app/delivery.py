@@ -1,0 +1,204 @@
+"""Showing one answer in Discord: thinking, streamed edits at most ~1/s, final state.
+
+The same flow serves slash commands (editing the interaction's original response) and
+mentions/DMs (a reply message that is then edited), through the small `Surface` classes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import OrderedDict
+from typing import TYPE_CHECKING
+
+import discord
+
+from bot.admission import Admission
+from bot.formatting import (
+    CURSOR,
+    DESCRIPTION_LIMIT,
+    EditThrottle,
+    defuse_mentions,
+    figures_footer,
+    queue_text,
+    sources_text,
+    trim,
+)
+from bot.pipeline import AnswerResult, Conversation, Progress, Tutor
+
+if TYPE_CHECKING:
+    from bot.discord_app.views import RelatedView
+
+log = logging.getLogger(__name__)
+
+NO_MENTIONS = discord.AllowedMentions.none()
+COLOUR = discord.Colour.blurple()
+TITLE_LIMIT = 256
+
+
+class Surface:
+    """Where an answer is drawn. `show` is called at most about once a second."""
+
+    async def show(self, embed: discord.Embed, view: discord.ui.View | None = None) -> int | None:
+        raise NotImplementedError
+
+    async def refuse(self, text: str) -> None:
+        raise NotImplementedError
+
+
+class InteractionSurface(Surface):
+    def __init__(self, interaction: discord.Interaction) -> None:
+        self.interaction = interaction
+
+    async def show(self, embed: discord.Embed, view: discord.ui.View | None = None) -> int | None:
+        kwargs = {"embed": embed, "allowed_mentions": NO_MENTIONS}
+        if view is not None:
+            kwargs["view"] = view
+        message = await self.interaction.edit_original_response(**kwargs)
+        return message.id
+
+    async def refuse(self, text: str) -> None:
+        if self.interaction.response.is_done():
+            await self.interaction.followup.send(text, ephemeral=True, allowed_mentions=NO_MENTIONS)
+        else:
+            await self.interaction.response.send_message(
+                text, ephemeral=True, allowed_mentions=NO_MENTIONS
+            )
+
+
+class MessageSurface(Surface):
+    """A reply to the user's message, created on first show and edited afterwards."""
+
+    def __init__(self, message: discord.Message) -> None:
+        self.message = message
+        self.reply: discord.Message | None = None
+
+    async def show(self, embed: discord.Embed, view: discord.ui.View | None = None) -> int | None:
+        kwargs = {"embed": embed, "allowed_mentions": NO_MENTIONS}
+        if view is not None:
+            kwargs["view"] = view
+        if self.reply is None:
+            self.reply = await self.message.reply(mention_author=False, **kwargs)
+        else:
+            self.reply = await self.reply.edit(**kwargs)
+        return self.reply.id
+
+    async def refuse(self, text: str) -> None:
+        await self.message.reply(
+            defuse_mentions(text), mention_author=False, allowed_mentions=NO_MENTIONS
+        )
+
+
+def answer_embed(
+    question: str, text: str, result: AnswerResult | None, status: str
+) -> discord.Embed:
+    title = trim(defuse_mentions(" ".join(question.split())) or "Question", TITLE_LIMIT)
+    body = defuse_mentions(text) or "…"
+    embed = discord.Embed(title=title, description=trim(body, DESCRIPTION_LIMIT), colour=COLOUR)
+    if result is None:
+        embed.set_footer(text=status)
+        return embed
+    if result.sources:
+        embed.add_field(name="Sources", value=sources_text(result), inline=False)
+    embed.set_footer(text=figures_footer(result))
+    return embed
+
+
+class Conversations:
+    """Remembers which question each bot answer was for, so replies can follow up."""
+
+    def __init__(self, capacity: int = 1000) -> None:
+        self._by_message: OrderedDict[int, Conversation] = OrderedDict()
+        self.capacity = capacity
+
+    def for_reply_to(self, message_id: int | None) -> Conversation:
+        earlier = self._by_message.get(message_id) if message_id else None
+        return Conversation(list(earlier.turns)) if earlier else Conversation()
+
+    def knows(self, message_id: int) -> bool:
+        return message_id in self._by_message
+
+    def remember(self, message_id: int, conversation: Conversation) -> None:
+        self._by_message[message_id] = conversation
+        self._by_message.move_to_end(message_id)
+        while len(self._by_message) > self.capacity:
+            self._by_message.popitem(last=False)
+
+
+class AnswerDelivery:
+    def __init__(
+        self,
+        tutor: Tutor,
+        admission: Admission,
+        conversations: Conversations,
+        edit_interval_s: float,
+        related_view: type[RelatedView],
+    ) -> None:
+        self.tutor = tutor
+        self.admission = admission
+        self.conversations = conversations
+        self.edit_interval_s = edit_interval_s
+        self.related_view = related_view
+
+    async def deliver(
+        self,
+        surface: Surface,
+        user_id: int,
+        question: str,
+        mode: str = "ask",
+        reply_to: int | None = None,
+    ) -> AnswerResult | None:
+        admit = self.admission.try_enter(user_id)
+        prompts = self.tutor.library.prompts
+        if not admit.ok:
+            text = (
+                prompts.reply("busy")
+                if admit.reason == "busy"
+                else prompts.reply("rate_limited", wait_s=max(1, round(admit.wait_s)))
+            )
+            await surface.refuse(text)
+            return None
+        try:
+            return await self._stream(surface, question, mode, reply_to)
+        finally:
+            self.admission.leave(user_id)
+
+    async def _stream(
+        self, surface: Surface, question: str, mode: str, reply_to: int | None
+    ) -> AnswerResult:
+        conversation = self.conversations.for_reply_to(reply_to)
+        throttle = EditThrottle(self.edit_interval_s)
+        text, status = "", queue_text(self.tutor.worker.queue_length + 1)
+        result: AnswerResult | None = None
+        pending: asyncio.Task | None = None
+
+        drawn: tuple[str, str] | None = None
+
+        async def draw(snapshot: tuple[str, str]) -> None:
+            nonlocal drawn
+            throttle.mark()
+            drawn = snapshot
+            await surface.show(answer_embed(question, snapshot[0] + CURSOR, None, snapshot[1]))
+
+        async for item in self.tutor.stream(question, mode, conversation):
+            if isinstance(item, AnswerResult):
+                result = item
+                break
+            if isinstance(item, Progress):
+                status = queue_text(item.position)
+            else:
+                text += item
+                status = "Checking the model's additions against the sources…"
+            idle = pending is None or pending.done()
+            if idle and throttle.ready() and (text, status) != drawn:
+                pending = asyncio.create_task(draw((text, status)))
+        if pending is not None:
+            await pending
+        assert result is not None
+        await asyncio.sleep(throttle.wait_time())
+        view = self.related_view(result.related) if result.related else None
+        message_id = await surface.show(answer_embed(question, result.answer, result, ""), view)
+        conversation.add(result)
+        if message_id is not None:
+            self.conversations.remember(message_id, conversation)
+        return result

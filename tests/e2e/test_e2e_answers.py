@@ -1,0 +1,221 @@
+"""Slash commands, mentions and DMs through the real discord.py client and the real model."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import pytest_asyncio
+from conftest import BotProcess, write_config
+from fakediscord.server import FakeDiscord
+
+pytestmark = [pytest.mark.e2e, pytest.mark.model, pytest.mark.asyncio(loop_scope="module")]
+
+FINAL = "tokens used"  # the figures footer appears only on a finished answer
+
+
+def embed_of(message: dict[str, Any]) -> dict[str, Any]:
+    embeds = message.get("embeds") or []
+    return embeds[0] if embeds else {}
+
+
+def is_final(message: dict[str, Any]) -> bool:
+    footer = embed_of(message).get("footer", {}).get("text", "")
+    return "total " in footer
+
+
+def text_of(message: dict[str, Any]) -> str:
+    embed = embed_of(message)
+    parts = [message.get("content") or "", embed.get("title", ""), embed.get("description", "")]
+    parts += [f.get("value", "") for f in embed.get("fields", [])]
+    return "\n".join(parts)
+
+
+@pytest_asyncio.fixture(loop_scope="module", scope="module")
+async def env(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> AsyncIterator[tuple[FakeDiscord, BotProcess]]:
+    tmp: Path = tmp_path_factory.mktemp("e2e-answers")
+    async with FakeDiscord() as fake:
+        for i in range(8):
+            fake.add_user(f"user{i}")
+        config = write_config(tmp)
+        bot = BotProcess(
+            {**fake.bot_env(), "BOT_DATA_DIR": str(tmp / "data")}, config, tmp / "bot.log"
+        )
+        await bot.start()
+        try:
+            await fake.wait_ready(timeout=60)
+            await fake.wait_for_sync(["ask", "define", "analogy", "quiz"], timeout=30)
+            yield fake, bot
+        finally:
+            await bot.stop()
+            log = bot.log
+            assert fake.token not in log, "the token leaked into the log"
+            assert "Traceback" not in log, log[-3000:]
+
+
+async def ask(fake: FakeDiscord, name: str, options: dict[str, Any], user: str = "alice") -> dict:
+    interaction = await fake.slash_command(name, options, user=user)
+    message = await fake.wait_for_final(interaction, is_final, timeout=60)
+    assert interaction.ack_elapsed is not None and interaction.ack_elapsed < 3.0
+    return {"interaction": interaction, "message": message}
+
+
+async def test_commands_are_synced_with_descriptions(env) -> None:
+    fake, _ = env
+    commands = fake.commands
+    for name in ("ask", "define", "analogy", "quiz", "reload"):
+        assert name in commands, sorted(commands)
+        assert commands[name]["description"]
+    ask_option = commands["ask"]["options"][0]
+    assert ask_option["name"] == "question" and ask_option["description"]
+    assert {o["name"] for o in commands["quiz"]["options"]} == {"start", "stop", "leaderboard"}
+
+
+async def test_ask_is_grounded_with_sources_and_figures(env) -> None:
+    fake, _ = env
+    got = await ask(fake, "ask", {"question": "What is inference?"})
+    assert got["interaction"].response_type == 5  # deferred: "thinking" first
+    embed = embed_of(got["message"])
+    assert "trained model" in embed["description"]
+    sources = next(f for f in embed["fields"] if f["name"] == "Sources")
+    assert "inference" in sources["value"]
+    assert "first token" in embed["footer"]["text"] and "tokens/s" in embed["footer"]["text"]
+    buttons = [c for row in got["message"].get("components", []) for c in row["components"]]
+    assert 1 <= len(buttons) <= 3
+    assert all(b["custom_id"].startswith("related:") for b in buttons)
+
+
+async def test_related_button_explains_that_entry_to_the_presser(env) -> None:
+    fake, _ = env
+    got = await ask(fake, "ask", {"question": "what does the kv cache store?"})
+    button = got["message"]["components"][0]["components"][0]
+    press = await fake.press_button(got["message"]["id"], button["custom_id"], user="bob")
+    callback = await fake.wait_for_callback(press)
+    assert callback.elapsed < 3.0
+    # After a "thinking" defer, the first followup replaces the loading message.
+    answer = await fake.wait_for_final(
+        press, lambda m: bool(embed_of(m).get("description")), timeout=30
+    )
+    assert answer.get("flags", 0) & 64  # ephemeral: only the presser sees it
+    entry_id = button["custom_id"].removeprefix("related:")
+    assert entry_id in embed_of(answer)["fields"][0]["value"]
+
+
+async def test_define_autocomplete_and_answer(env) -> None:
+    fake, _ = env
+    choices = await fake.autocomplete("define", "term", "quant")
+    assert choices and all("quant" in c["name"].lower() for c in choices)
+    assert len(choices) <= 25
+    got = await ask(fake, "define", {"term": "GGUF"})
+    assert "llama.cpp" in embed_of(got["message"])["description"]
+
+
+async def test_analogy(env) -> None:
+    fake, _ = env
+    got = await ask(fake, "analogy", {"concept": "memory bandwidth"})
+    description = embed_of(got["message"])["description"]
+    assert description.split()[0] in ("Think", "Imagine", "It")
+
+
+async def test_eight_at_once_are_all_acknowledged_and_answered(env) -> None:
+    fake, _ = env
+    questions = [
+        "what is a token?",
+        "why is a gpu faster than a cpu?",
+        "what is quantization?",
+        "what is batching?",
+        "what is latency?",
+        "what is prefill?",
+        "what is llama.cpp?",
+        "what is a context window?",
+    ]
+    interactions = await asyncio.gather(
+        *(
+            fake.slash_command("ask", {"question": q}, user=f"user{i}")
+            for i, q in enumerate(questions)
+        )
+    )
+    finals = await asyncio.gather(
+        *(fake.wait_for_final(i, is_final, timeout=120) for i in interactions)
+    )
+    for interaction in interactions:
+        assert interaction.ack_elapsed is not None and interaction.ack_elapsed < 3.0
+    for message in finals:
+        assert any(f["name"] == "Sources" for f in embed_of(message)["fields"])
+
+
+async def test_mention_and_dm_are_answered_as_replies(env) -> None:
+    fake, _ = env
+    mention = await fake.user_message("what is the kv cache?", user="alice", mention_bot=True)
+    reply = await fake.wait_for_message(
+        lambda m: (m.get("message_reference") or {}).get("message_id") == mention["id"]
+        and is_final(m),
+        timeout=60,
+    )
+    assert "key" in embed_of(reply)["description"].lower()
+    dm = await fake.user_message("what is quantization?", user="bob", dm=True)
+    dm_reply = await fake.wait_for_message(
+        lambda m: m["channel_id"] == dm["channel_id"] and is_final(m), timeout=60
+    )
+    assert "bits" in embed_of(dm_reply)["description"].lower()
+
+
+async def test_reply_follow_up_keeps_the_topic(env) -> None:
+    fake, _ = env
+    first = await fake.user_message("what is quantization?", user="user3", mention_bot=True)
+    answer = await fake.wait_for_message(
+        lambda m: (m.get("message_reference") or {}).get("message_id") == first["id"]
+        and is_final(m),
+        timeout=60,
+    )
+    follow = await fake.user_message(
+        "give me an example", user="user3", reference_message_id=answer["id"]
+    )
+    reply = await fake.wait_for_message(
+        lambda m: (m.get("message_reference") or {}).get("message_id") == follow["id"]
+        and is_final(m),
+        timeout=60,
+    )
+    assert "Quantization" in text_of(reply)
+
+
+@pytest.mark.parametrize(
+    "question, needle",
+    [("x" * 5000, "too long"), ("🤖🔥💯", "couldn't find a question"), ("", "Ask me something")],
+)
+async def test_odd_input_gets_a_short_clear_answer(env, question: str, needle: str) -> None:
+    fake, _ = env
+    got = await ask(fake, "ask", {"question": question} if question else {"question": " "})
+    description = embed_of(got["message"])["description"]
+    assert needle in description
+    assert len(description) < 400
+
+
+async def test_no_ping_is_possible(env) -> None:
+    fake, _ = env
+    await ask(fake, "ask", {"question": "@everyone what is inference? <@&1300000000000000009>"})
+    mention = await fake.user_message("@here what is a token? @everyone", mention_bot=True)
+    await fake.wait_for_message(
+        lambda m: (m.get("message_reference") or {}).get("message_id") == mention["id"]
+        and is_final(m),
+        timeout=60,
+    )
+    for event in fake.events:
+        body = getattr(event, "json", None)
+        sends = event.kind == "http" and event.method in ("POST", "PATCH")
+        if sends and isinstance(body, dict) and ("content" in body or "embeds" in body):
+            allowed = body.get("allowed_mentions")
+            assert allowed is not None and allowed.get("parse") == [], (event.path, allowed)
+
+
+async def test_the_connection_stayed_healthy(env) -> None:
+    fake, _ = env
+    gaps = fake.heartbeat_gaps()
+    assert len(gaps) >= 5
+    assert max(gaps) < 3.0, gaps
+    assert fake.problems() == []

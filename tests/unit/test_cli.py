@@ -1,0 +1,139 @@
+"""bot.cli: error paths only (no real model): one clear line on stderr, non-zero exit,
+no traceback."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.cli import main
+
+ENV_OVERRIDES = ("BOT_MODEL_PATH", "BOT_DATA_DIR", "DISCORD_API_BASE_URL", "DISCORD_GATEWAY_URL")
+
+
+@pytest.fixture(autouse=True)
+def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The CLI reads os.environ; keep the runner's environment out of these tests."""
+    for name in ENV_OVERRIDES:
+        monkeypatch.delenv(name, raising=False)
+
+
+def error_lines(stderr: str) -> list[str]:
+    return [line for line in stderr.splitlines() if line.strip()]
+
+
+def assert_one_clean_error_line(stderr: str) -> str:
+    lines = error_lines(stderr)
+    assert len(lines) == 1, stderr
+    assert lines[0].startswith("error: ")
+    assert "Traceback" not in stderr
+    return lines[0]
+
+
+def test_missing_config_exits_2_with_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    missing = tmp_path / "nope.yaml"
+    assert main(["--config", str(missing), "ask", "what is inference?"]) == 2
+    captured = capsys.readouterr()
+    line = assert_one_clean_error_line(captured.err)
+    assert "config file not found" in line
+    assert str(missing) in line
+    assert captured.out == ""
+
+
+def test_invalid_config_value_exits_2_naming_the_field(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "config.yaml"
+    path.write_text("model:\n  n_ctx: lots\n", encoding="utf-8")
+    assert main(["--config", str(path), "check"]) == 2
+    line = assert_one_clean_error_line(capsys.readouterr().err)
+    assert "model.n_ctx" in line
+
+
+def test_broken_knowledge_exits_1_naming_the_file(
+    config_path: Path, knowledge_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    broken = knowledge_dir / "entries" / "training.yaml"
+    broken.write_text(broken.read_text().replace("topic: training", "topic: cooking"))
+    assert main(["--config", str(config_path), "ask", "what is inference?"]) == 1
+    line = assert_one_clean_error_line(capsys.readouterr().err)
+    assert str(broken) in line
+    assert "topic" in line
+
+
+def test_empty_question_with_missing_model_exits_1_with_one_line(
+    config_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["--config", str(config_path), "ask", ""]) == 1
+    line = assert_one_clean_error_line(capsys.readouterr().err)
+    assert "model file not found" in line
+
+
+def test_ask_with_missing_model_exits_nonzero_naming_the_model_file(
+    config_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["--config", str(config_path), "ask", "what is inference?"]) != 0
+    captured = capsys.readouterr()
+    line = assert_one_clean_error_line(captured.err)
+    assert "model file not found" in line
+    assert "missing-model.gguf" in line
+    assert captured.out == ""
+
+
+def test_define_with_missing_model_exits_nonzero_with_one_line(
+    config_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["--config", str(config_path), "define", "inference"]) != 0
+    assert "model file not found" in assert_one_clean_error_line(capsys.readouterr().err)
+
+
+def test_check_with_missing_model_fails_with_a_clear_line(
+    config_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["--config", str(config_path), "check"]) != 0
+    captured = capsys.readouterr()
+    assert "Traceback" not in captured.err
+    model_lines = [line for line in error_lines(captured.err) if "model file" in line]
+    assert len(model_lines) == 1
+    assert model_lines[0].startswith("error: model file not found:")
+    assert "missing-model.gguf" in model_lines[0]
+
+
+def test_check_reports_the_knowledge_it_validated(
+    config_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    main(["--config", str(config_path), "check"])
+    assert "ok: knowledge 4 entries" in capsys.readouterr().out
+
+
+def test_check_with_broken_knowledge_exits_1_naming_the_file(
+    config_path: Path, knowledge_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bad = knowledge_dir / "entries" / "bad.yaml"
+    bad.write_text("id: bad\ntitle: [oops\n", encoding="utf-8")
+    assert main(["--config", str(config_path), "check"]) == 1
+    line = assert_one_clean_error_line(capsys.readouterr().err)
+    assert str(bad) in line
+
+
+def test_eval_with_bad_question_file_exits_1_naming_the_item(
+    config_path: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    questions = tmp_path / "questions.yaml"
+    questions.write_text(
+        "- {id: bad-regex, kind: ask, question: 'Q?', must_not: ['(unclosed']}\n",
+        encoding="utf-8",
+    )
+    assert main(["--config", str(config_path), "eval", "--questions", str(questions)]) == 1
+    line = assert_one_clean_error_line(capsys.readouterr().err)
+    assert "bad-regex" in line
+
+
+def test_missing_command_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as info:
+        main([])
+    assert info.value.code == 2
+    assert "Traceback" not in capsys.readouterr().err

@@ -1,0 +1,140 @@
+"""bot.faithfulness: each generated sentence is accepted only when its sources support it."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.faithfulness import Evidence, check_sentence, split_complete
+from bot.knowledge import KnowledgeBase
+
+
+@pytest.fixture
+def evidence(kb: KnowledgeBase) -> Evidence:
+    """Every fixture entry, with every false_claims pattern."""
+    claims = [p for e in kb.entries.values() for p in e.false_claims]
+    return Evidence(list(kb.entries.values()), claims)
+
+
+@pytest.fixture
+def evidence_without_claims(kb: KnowledgeBase) -> Evidence:
+    """Every fixture entry but no false_claims, so only the other checks can reject."""
+    return Evidence(list(kb.entries.values()), [])
+
+
+def test_supported_paraphrase_passes(evidence: Evidence) -> None:
+    verdict = check_sentence(
+        "Inference means running a trained model on new input to get an output.", evidence
+    )
+    assert verdict.ok
+    assert verdict.reason == "supported"
+
+
+def test_supported_sentence_with_a_source_number_passes(evidence: Evidence) -> None:
+    verdict = check_sentence(
+        "A 4-bit model needs about a quarter of the memory of a 16-bit model.", evidence
+    )
+    assert verdict.ok
+
+
+def test_negation_flip_is_rejected_as_a_contradiction(evidence_without_claims: Evidence) -> None:
+    verdict = check_sentence("Yes, a model learns during inference.", evidence_without_claims)
+    assert not verdict.ok
+    assert verdict.contradiction
+    assert verdict.reason.startswith("contradicts its source")
+
+
+def test_false_claim_pattern_rejects_the_sentence(evidence: Evidence) -> None:
+    verdict = check_sentence("Yes, a model learns during inference.", evidence)
+    assert not verdict.ok
+    assert verdict.contradiction
+    assert "misconception" in verdict.reason
+
+
+def test_false_claims_apply_even_when_their_entry_is_not_a_source(kb: KnowledgeBase) -> None:
+    claims = [p for e in kb.entries.values() for p in e.false_claims]
+    training_only = Evidence([kb.entries["training"]], claims)
+    verdict = check_sentence("The model keeps learning from every chat.", training_only)
+    assert verdict.contradiction
+    assert verdict.reason.startswith("states a misconception")
+
+
+def test_number_not_in_sources_is_rejected(evidence: Evidence) -> None:
+    verdict = check_sentence(
+        "A small model can produce about 900 tokens per second on 2 CPU cores.", evidence
+    )
+    assert not verdict.ok
+    assert "900" in verdict.reason
+
+
+def test_off_topic_sentence_strays(evidence: Evidence) -> None:
+    verdict = check_sentence("The weather in Chicago is sunny and warm today.", evidence)
+    assert not verdict.ok
+    assert verdict.reason.startswith("strays from the sources")
+    assert not verdict.contradiction
+
+
+def test_opposite_word_swap_is_rejected(evidence: Evidence) -> None:
+    verdict = check_sentence(
+        "Inference on a GPU is usually slower than on a CPU because a GPU does many "
+        "multiplications in parallel.",
+        evidence,
+    )
+    assert not verdict.ok
+    assert verdict.contradiction
+    assert "'slower'" in verdict.reason
+    assert "'faster'" in verdict.reason
+
+
+def test_the_unswapped_sentence_passes(evidence: Evidence) -> None:
+    verdict = check_sentence(
+        "Inference on a GPU is usually faster than on a CPU because a GPU does many "
+        "multiplications in parallel.",
+        evidence,
+    )
+    assert verdict.ok
+
+
+def test_looping_sentence_is_rejected(evidence: Evidence) -> None:
+    verdict = check_sentence(
+        "The model reads the weights the model reads the weights the model reads the weights.",
+        evidence,
+    )
+    assert not verdict.ok
+    assert verdict.reason == "repeats itself"
+
+
+def test_sentence_without_content_is_rejected(evidence: Evidence) -> None:
+    verdict = check_sentence("I can only answer from my notes.", evidence)
+    assert not verdict.ok
+    assert verdict.reason == "carries no content of its own"
+
+
+def test_evidence_only_covers_the_given_entries(kb: KnowledgeBase) -> None:
+    only_tokens = Evidence([kb.entries["tokenization"]], [])
+    verdict = check_sentence(
+        "Quantization stores the weights with fewer bits to save GPU memory.", only_tokens
+    )
+    assert not verdict.ok
+
+
+def test_split_complete_keeps_the_unfinished_tail() -> None:
+    done, rest = split_complete("Inference is fast. The model re")
+    assert done == ["Inference is fast."]
+    assert rest == "The model re"
+
+
+def test_split_complete_returns_all_sentences_after_a_clean_end() -> None:
+    done, rest = split_complete("Inference is fast. Training is slow. ")
+    assert done == ["Inference is fast.", "Training is slow."]
+    assert rest == ""
+
+
+def test_split_complete_holds_back_a_sentence_still_streaming() -> None:
+    # without the trailing space the last "sentence" may still grow ("2." -> "2.5 GB")
+    done, rest = split_complete("Inference is fast. It needs 2.")
+    assert done == ["Inference is fast."]
+    assert rest == "It needs 2."
+
+
+def test_split_complete_of_a_fragment_returns_it_as_the_tail() -> None:
+    assert split_complete("The model") == ([], "The model")
