@@ -140,6 +140,16 @@ class AnswerDelivery:
         self.edit_interval_s = edit_interval_s
         self.related_view = related_view
 
+    def refusal(self, user_id: int) -> str | None:
+        """Admit the user (then `deliver(..., admitted=True)` must follow) or say why not."""
+        admit = self.admission.try_enter(user_id)
+        if admit.ok:
+            return None
+        prompts = self.tutor.library.prompts
+        if admit.reason == "busy":
+            return prompts.reply("busy")
+        return prompts.reply("rate_limited", wait_s=max(1, round(admit.wait_s)))
+
     async def deliver(
         self,
         surface: Surface,
@@ -147,17 +157,13 @@ class AnswerDelivery:
         question: str,
         mode: str = "ask",
         reply_to: int | None = None,
+        admitted: bool = False,
     ) -> AnswerResult | None:
-        admit = self.admission.try_enter(user_id)
-        prompts = self.tutor.library.prompts
-        if not admit.ok:
-            text = (
-                prompts.reply("busy")
-                if admit.reason == "busy"
-                else prompts.reply("rate_limited", wait_s=max(1, round(admit.wait_s)))
-            )
-            await surface.refuse(text)
-            return None
+        if not admitted:
+            refusal = self.refusal(user_id)
+            if refusal is not None:
+                await surface.refuse(refusal)
+                return None
         try:
             return await self._stream(surface, question, mode, reply_to)
         finally:

@@ -42,6 +42,8 @@ async def env(
     async with FakeDiscord() as fake:
         for i in range(8):
             fake.add_user(f"user{i}")
+        for name in ("carol", "dave", "erin", "frank", "grace", "heidi"):
+            fake.add_user(name)
         config = write_config(tmp)
         bot = BotProcess(
             {**fake.bot_env(), "BOT_DATA_DIR": str(tmp / "data")}, config, tmp / "bot.log"
@@ -92,7 +94,7 @@ async def test_ask_is_grounded_with_sources_and_figures(env) -> None:
 
 async def test_related_button_explains_that_entry_to_the_presser(env) -> None:
     fake, _ = env
-    got = await ask(fake, "ask", {"question": "what does the kv cache store?"})
+    got = await ask(fake, "ask", {"question": "what does the kv cache store?"}, user="carol")
     button = got["message"]["components"][0]["components"][0]
     press = await fake.press_button(got["message"]["id"], button["custom_id"], user="bob")
     callback = await fake.wait_for_callback(press)
@@ -111,13 +113,13 @@ async def test_define_autocomplete_and_answer(env) -> None:
     choices = await fake.autocomplete("define", "term", "quant")
     assert choices and all("quant" in c["name"].lower() for c in choices)
     assert len(choices) <= 25
-    got = await ask(fake, "define", {"term": "GGUF"})
+    got = await ask(fake, "define", {"term": "GGUF"}, user="dave")
     assert "llama.cpp" in embed_of(got["message"])["description"]
 
 
 async def test_analogy(env) -> None:
     fake, _ = env
-    got = await ask(fake, "analogy", {"concept": "memory bandwidth"})
+    got = await ask(fake, "analogy", {"concept": "memory bandwidth"}, user="dave")
     description = embed_of(got["message"])["description"]
     assert description.split()[0] in ("Think", "Imagine", "It")
 
@@ -190,7 +192,9 @@ async def test_reply_follow_up_keeps_the_topic(env) -> None:
 )
 async def test_odd_input_gets_a_short_clear_answer(env, question: str, needle: str) -> None:
     fake, _ = env
-    got = await ask(fake, "ask", {"question": question} if question else {"question": " "})
+    got = await ask(
+        fake, "ask", {"question": question} if question else {"question": " "}, user="erin"
+    )
     description = embed_of(got["message"])["description"]
     assert needle in description
     assert len(description) < 400
@@ -198,8 +202,12 @@ async def test_odd_input_gets_a_short_clear_answer(env, question: str, needle: s
 
 async def test_no_ping_is_possible(env) -> None:
     fake, _ = env
-    await ask(fake, "ask", {"question": "@everyone what is inference? <@&1300000000000000009>"})
-    mention = await fake.user_message("@here what is a token? @everyone", mention_bot=True)
+    await ask(
+        fake, "ask", {"question": "@everyone what is inference? <@&1300000000000000009>"}, "frank"
+    )
+    mention = await fake.user_message(
+        "@here what is a token? @everyone", user="frank", mention_bot=True
+    )
     await fake.wait_for_message(
         lambda m: (m.get("message_reference") or {}).get("message_id") == mention["id"]
         and is_final(m),
@@ -219,3 +227,14 @@ async def test_the_connection_stayed_healthy(env) -> None:
     assert len(gaps) >= 5
     assert max(gaps) < 3.0, gaps
     assert fake.problems() == []
+
+
+async def test_rate_limit_answers_privately_and_politely(env) -> None:
+    fake, _ = env
+    for _ in range(6):  # the configured limit: 6 questions per 60 s
+        await ask(fake, "ask", {"question": "what is a token?"}, user="grace")
+    over = await fake.slash_command("ask", {"question": "what is a token?"}, user="grace")
+    callback = await fake.wait_for_callback(over)
+    assert callback.accepted and callback.elapsed < 3.0
+    assert callback.type == 4 and callback.data["flags"] & 64  # a private first response
+    assert "wait" in callback.data["content"].lower()

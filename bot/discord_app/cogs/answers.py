@@ -83,13 +83,14 @@ class AnswersCog(commands.Cog, name="Answers"):
 
     async def _answer(self, interaction: discord.Interaction, text: str, mode: str) -> None:
         # Acknowledge first: Discord allows 3 seconds; everything else comes after.
+        # A refusal (busy, rate limited) is the first response, so it can be private.
         surface = InteractionSurface(interaction)
-        admit = self.bot.delivery.admission
-        if admit.in_flight(interaction.user.id) >= admit.per_user_in_flight:
-            await surface.refuse(self.bot.tutor.library.prompts.reply("busy"))
+        refusal = self.bot.delivery.refusal(interaction.user.id)
+        if refusal is not None:
+            await surface.refuse(refusal)
             return
         await interaction.response.defer(thinking=True)
-        await self.bot.delivery.deliver(surface, interaction.user.id, text, mode)
+        await self.bot.delivery.deliver(surface, interaction.user.id, text, mode, admitted=True)
 
     # -- mentions and DMs ----------------------------------------------------------------------
     @commands.Cog.listener()
