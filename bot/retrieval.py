@@ -23,6 +23,8 @@ B = 0.6
 NAME_WEIGHT = 3
 QUESTION_WEIGHT = 2
 PHRASE_BONUS = 2.5
+FAQ_COVERAGE_WEIGHT = 0.5
+GENERIC_IDF = 0.3  # names made only of words this common ("model") are weak evidence
 
 
 @dataclass(frozen=True)
@@ -84,6 +86,11 @@ class Retriever:
                 for d in _edits1(w):
                     self._deletes[d].add(w)
         self._names = self._name_phrases()
+        self._faq_question_stems = {
+            idx: frozenset(content_stems(self.kb.entries[p.entry_id].faq[p.faq_index].question))
+            for idx, p in enumerate(self.passages)
+            if p.faq_index is not None
+        }
         self._name_stems = {
             e.id: {s for n in e.names for s in content_stems(n)} for e in kb.entries.values()
         }
@@ -110,14 +117,15 @@ class Retriever:
         length, tf = self._weighted(parts)
         return Passage(entry.id, index, length, tf)
 
-    def _name_phrases(self) -> list[tuple[str, str, int]]:
-        """(normalized phrase, entry id, word count) for titles and aliases, longest first."""
+    def _name_phrases(self) -> list[tuple[str, str, int, frozenset[str]]]:
+        """(normalized phrase, entry id, word count, stems) for titles and aliases."""
         phrases = []
         for entry in self.kb.entries.values():
             for name in entry.names:
                 norm = " ".join(words(name))
-                if norm and norm not in STOPWORDS:
-                    phrases.append((norm, entry.id, len(norm.split())))
+                stems = frozenset(content_stems(name))
+                if norm and norm not in STOPWORDS and stems:
+                    phrases.append((norm, entry.id, len(norm.split()), stems))
         return sorted(phrases, key=lambda p: -len(p[0]))
 
     # -- query ---------------------------------------------------------------------------------
@@ -153,16 +161,23 @@ class Retriever:
     def _terms(self, corrected: list[str]) -> list[str]:
         return [stem(w) for w in corrected if w not in STOPWORDS and stem(w) in self.idf]
 
-    def phrase_matches(self, question: str) -> dict[str, int]:
-        """Entry ids whose title or alias occurs in the question, with the phrase's word count."""
-        return self._phrases(self.corrected_words(question))
+    def phrase_matches(self, question: str) -> dict[str, float]:
+        """Entry ids whose title or alias occurs in the question, with the name bonus."""
+        corrected = self.corrected_words(question)
+        return self._phrases(corrected, set(self._terms(corrected)))
 
-    def _phrases(self, corrected: list[str]) -> dict[str, int]:
+    def _phrases(self, corrected: list[str], terms: set[str]) -> dict[str, float]:
+        """Naming a concept is strong evidence ("what is the kv cache?"). A name nearly
+        every entry uses ("model") only counts for the share of the question it covers:
+        all of "what is a model?", little of "does the model learn from my questions?"."""
         norm = " " + " ".join(corrected) + " "
-        found: dict[str, int] = {}
-        for phrase, entry_id, n_words in self._names:
+        found: dict[str, float] = {}
+        for phrase, entry_id, n_words, stems in self._names:
             if f" {phrase} " in norm:
-                found[entry_id] = max(found.get(entry_id, 0), n_words)
+                bonus = PHRASE_BONUS * (1 + n_words)
+                if max(self.idf.get(s, 0.0) for s in stems) < GENERIC_IDF and terms:
+                    bonus *= (len(stems & terms) / len(terms)) ** 2
+                found[entry_id] = max(found.get(entry_id, 0.0), bonus)
         return found
 
     def _specific(self, passage: Passage, terms: set[str]) -> bool:
@@ -190,10 +205,14 @@ class Retriever:
             main, faq, faq_score = best.get(p.entry_id, (0.0, None, 0.0))
             if p.faq_index is None:
                 main = max(main, score)
-            elif score > faq_score and self._specific(p, unique_terms):
-                faq, faq_score = entry.faq[p.faq_index], score
+            elif self._specific(p, unique_terms):
+                # A FAQ whose question holds every word of the user's is likely the question.
+                asked = self._faq_question_stems[idx]
+                score *= 1 + FAQ_COVERAGE_WEIGHT * len(unique_terms & asked) / len(unique_terms)
+                if score > faq_score:
+                    faq, faq_score = entry.faq[p.faq_index], score
             best[p.entry_id] = (main, faq, faq_score)
-        bonus = {eid: PHRASE_BONUS * (1 + n) for eid, n in self._phrases(corrected).items()}
+        bonus = self._phrases(corrected, unique_terms)
         for entry_id in bonus:
             best.setdefault(entry_id, (0.0, None, 0.0))
         hits = [

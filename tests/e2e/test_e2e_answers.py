@@ -238,3 +238,15 @@ async def test_rate_limit_answers_privately_and_politely(env) -> None:
     assert callback.accepted and callback.elapsed < 3.0
     assert callback.type == 4 and callback.data["flags"] & 64  # a private first response
     assert "wait" in callback.data["content"].lower()
+
+
+async def test_reload_is_for_the_owner_only(env) -> None:
+    fake, _ = env
+    refused = await fake.slash_command("reload", user="heidi")
+    callback = await fake.wait_for_callback(refused)
+    assert callback.accepted and callback.data["flags"] & 64
+    assert "owner" in callback.data["content"]
+    reload = await fake.slash_command("reload", user="owner")
+    message = await fake.wait_for_final(reload, lambda m: "Reloaded" in (m.get("content") or ""))
+    assert "knowledge entries" in message["content"]
+    assert message.get("flags", 0) & 64

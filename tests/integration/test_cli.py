@@ -55,7 +55,12 @@ def test_check_passes_on_the_project() -> None:
     "setup, args, code, needle",
     [
         ("missing_model", ["ask", "what is inference?"], 1, "model file not found"),
-        ("broken_entry", ["ask", "what is inference?"], 1, "field 'definition'"),
+        (
+            "broken_entry",
+            ["ask", "what is inference?"],
+            1,
+            "kv-cache.yaml: unknown field 'definitoin'",
+        ),
         (None, ["ask", ""], 0, "Ask me something"),
         (None, ["--config", "/nonexistent.yaml", "check"], 2, "config file not found"),
     ],
