@@ -242,19 +242,16 @@ class Tutor:
         screened_ok = screened.verdict is Verdict.OK or (
             lenient and screened.verdict is Verdict.OFF_TOPIC
         )
-        if not screened_ok:
-            self._fixed_reply(result, screened.verdict, lib)
-            result.answer = redact(result.answer)
-            result.timings.total_ms = (time.perf_counter() - started) * 1000
-            yield result.answer
-            yield result
-            return
-
-        t0 = time.perf_counter()
-        entry, hit, hits = self._select(screened.question, mode, follow_up, lib)
-        result.timings.retrieval_ms = (time.perf_counter() - t0) * 1000
-        if entry is None:
-            self._unknown(result, screened.question, mode, hits, lib)
+        entry, hit, hits = None, None, []
+        if screened_ok:
+            t0 = time.perf_counter()
+            entry, hit, hits = self._select(screened.question, mode, follow_up, lib)
+            result.timings.retrieval_ms = (time.perf_counter() - t0) * 1000
+        if entry is None:  # a fixed reply: off-topic, empty, ..., or nothing in the notes
+            if screened_ok:
+                self._unknown(result, screened.question, mode, hits, lib)
+            else:
+                self._fixed_reply(result, screened.verdict, lib)
             result.answer = redact(result.answer)
             result.timings.total_ms = (time.perf_counter() - started) * 1000
             yield result.answer

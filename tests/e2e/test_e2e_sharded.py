@@ -24,7 +24,8 @@ async def test_sharded_bot_connects_syncs_and_answers(tmp_path: Path) -> None:
             interaction = await fake.slash_command("ask", {"question": "what is a token?"})
             message = await fake.wait_for_final(
                 interaction,
-                lambda m: "total " in m["embeds"][0].get("footer", {}).get("text", ""),
+                lambda m: "total "
+                in (m.get("embeds") or [{}])[0].get("footer", {}).get("text", ""),
                 timeout=60,
             )
             assert "token" in message["embeds"][0]["description"].lower()
