@@ -51,6 +51,7 @@ FOLLOW_UP = re.compile(
     r"does it|does that|is that|and on|on a|with a|analogy)\b",
     re.IGNORECASE,
 )
+SENTENCE_MARK = re.compile(r"[.!?\n]")
 PRONOUNS = re.compile(r"\b(it|that|this|they|them|those|these|its)\b", re.IGNORECASE)
 
 
@@ -172,9 +173,13 @@ class Library:
     def load(cls, config: Config) -> Library:
         kb = load_knowledge(config.knowledge.dir)
         prompts = load_prompts(config.knowledge.prompts_dir)
-        names = {name for e in kb.entries.values() for name in e.names}
+        # On-topic phrases: every entry name, and the everyday multi-word phrasings in
+        # synonyms.yaml ("first request", "conversation grows"); single words there are
+        # too generic ("price", "slow") to mark a question as being about inference.
+        phrases = {name for e in kb.entries.values() for name in e.names}
+        phrases |= {phrase for phrase in kb.synonyms if " " in phrase}
         terms = load_domain_terms(config.knowledge.dir / "domain_terms.yaml")
-        guard = Guard(terms, names, config.limits.max_question_chars)
+        guard = Guard(terms, phrases, config.limits.max_question_chars)
         claims = [p for e in kb.entries.values() for p in e.false_claims]
         return cls(kb, prompts, guard, Retriever(kb), claims)
 
@@ -265,14 +270,7 @@ class Tutor:
             notes.append(lib.prompts.reply("secrets"))
         elif screened.injection:
             notes.append(lib.prompts.reply("injection"))
-        context_entries = [
-            entry,
-            *[
-                h.entry
-                for h in hits[1:]
-                if h.entry.id != entry.id and h.score >= hits[0].score * 0.6
-            ],
-        ][: self.config.knowledge.max_sources]
+        context_entries = self._context_entries(entry, hits)
         result.entry_id = entry.id
         result.sources = [Source(e.id, e.title) for e in context_entries]
         result.related = [
@@ -421,6 +419,23 @@ class Tutor:
         term = " ".join(question.split())[:60]
         result.answer = lib.prompts.reply("unknown_term", term=term, suggestions=", ".join(close))
 
+    def build_messages(self, question: str, mode: str = "ask") -> list[dict[str, str]]:
+        """The exact prompt the model gets for this question (used by the benchmark)."""
+        lib = self.library
+        screened = lib.guard.screen(question)
+        entry, _, hits = self._select(screened.question, mode, None, lib)
+        if entry is None:
+            return []
+        context = self._context_entries(entry, hits)
+        return self._messages(screened.question, mode, entry, context, lib)
+
+    def _context_entries(self, entry: Entry, hits: list[Hit]) -> list[Entry]:
+        """The answering entry plus runners-up that scored close to the best."""
+        close = [
+            h.entry for h in hits[1:] if h.entry.id != entry.id and h.score >= hits[0].score * 0.6
+        ]
+        return [entry, *close][: self.config.knowledge.max_sources]
+
     def _messages(
         self, question: str, mode: str, entry: Entry, context_entries: list[Entry], lib: Library
     ) -> list[dict[str, str]]:
@@ -462,18 +477,24 @@ class Tutor:
         submitted = time.perf_counter()
         try:
             while True:
+                # While queued, wake up now and then to report the place in line; once
+                # tokens flow, just wait for the next one (no timer per token).
+                waiting = result.timings.first_token_ms is None
                 try:
-                    piece = await ticket.get(timeout=PROGRESS_EVERY_S)
+                    piece = await ticket.get(timeout=PROGRESS_EVERY_S if waiting else None)
                 except TimeoutError:
                     if ticket.position() > 0:
                         yield Progress(ticket.position())
                     continue
                 if piece is None:
                     break
-                result.loop_arrivals.append(time.perf_counter())
-                if result.timings.first_token_ms is None:
-                    result.timings.first_token_ms = (time.perf_counter() - submitted) * 1000
+                now = time.perf_counter()
+                result.loop_arrivals.append(now)
+                if waiting:
+                    result.timings.first_token_ms = (now - submitted) * 1000
                 buffer += piece
+                if not SENTENCE_MARK.search(piece):
+                    continue  # a sentence can only end at one of these
                 done, buffer = split_complete(buffer)
                 for sentence in done:
                     verdict = self._judge(sentence, evidence, shown_stems)

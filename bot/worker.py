@@ -59,7 +59,12 @@ class Ticket:
     async def get(self, timeout: float | None = None) -> str | None:
         """The next piece, or None when generation is over. Raises TimeoutError after
         `timeout` seconds without a piece (safe to call again), or the worker's error."""
-        item = await asyncio.wait_for(self._out.get(), timeout)
+        if not self._out.empty():
+            item = self._out.get_nowait()
+        elif timeout is None:
+            item = await self._out.get()
+        else:
+            item = await asyncio.wait_for(self._out.get(), timeout)
         if item is _DONE:
             self._out.put_nowait(_DONE)  # later calls see the end too
             return None
