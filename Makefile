@@ -12,6 +12,7 @@ install: $(STAMP)
 	@$(BIN)/python -m bot.model_fetch $(MODEL)
 
 $(STAMP): pyproject.toml
+	@echo "Installing into $(VENV) (the first time compiles llama.cpp: about 4 minutes on 2 cores)"
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	@touch $(STAMP)

@@ -29,7 +29,14 @@ class InferenceBotMixin:
     delivery: AnswerDelivery
     services: dict[str, Any]
 
-    def _init_inference(self, config: Config, tutor: Tutor, services: dict[str, Any]) -> None:
+    def __init__(self, config: Config, tutor: Tutor, services: dict[str, Any], **options: Any):
+        super().__init__(  # commands.Bot or commands.AutoShardedBot, by the subclass
+            command_prefix=commands.when_mentioned,
+            intents=_intents(config),
+            allowed_mentions=NO_MENTIONS,
+            help_command=None,
+            **options,
+        )
         self.config = config
         self.tutor = tutor
         self.services = services
@@ -127,29 +134,11 @@ def _intents(config: Config) -> discord.Intents:
 
 
 class InferenceBot(InferenceBotMixin, commands.Bot):
-    def __init__(self, config: Config, tutor: Tutor, services: dict[str, Any], **options: Any):
-        commands.Bot.__init__(
-            self,
-            command_prefix=commands.when_mentioned,
-            intents=_intents(config),
-            allowed_mentions=NO_MENTIONS,
-            help_command=None,
-            **options,
-        )
-        self._init_inference(config, tutor, services)
+    """One gateway connection: right for most servers."""
 
 
 class ShardedInferenceBot(InferenceBotMixin, commands.AutoShardedBot):
-    def __init__(self, config: Config, tutor: Tutor, services: dict[str, Any], **options: Any):
-        commands.AutoShardedBot.__init__(
-            self,
-            command_prefix=commands.when_mentioned,
-            intents=_intents(config),
-            allowed_mentions=NO_MENTIONS,
-            help_command=None,
-            **options,
-        )
-        self._init_inference(config, tutor, services)
+    """Several shards, as Discord asks of bots in many guilds (`discord.sharded: true`)."""
 
 
 def build_bot(

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 import pytest_asyncio
-from conftest import BotProcess, write_config
+from e2e_helpers import BotProcess, write_config
 from fakediscord.server import FakeDiscord
 
 pytestmark = [pytest.mark.e2e, pytest.mark.model, pytest.mark.asyncio(loop_scope="module")]
@@ -58,6 +58,16 @@ async def env(
             log = bot.log
             assert fake.token not in log, "the token leaked into the log"
             assert "Traceback" not in log, log[-3000:]
+
+
+async def final_reply(fake: FakeDiscord, message: dict[str, Any]) -> dict[str, Any]:
+    """The bot's finished answer to a user's message (a reply referencing it)."""
+
+    def answers(m: dict[str, Any]) -> bool:
+        reference = m.get("message_reference") or {}
+        return reference.get("message_id") == message["id"] and is_final(m)
+
+    return await fake.wait_for_message(answers, timeout=60)
 
 
 async def ask(fake: FakeDiscord, name: str, options: dict[str, Any], user: str = "alice") -> dict:
@@ -149,16 +159,19 @@ async def test_eight_at_once_are_all_acknowledged_and_answered(env) -> None:
         assert interaction.ack_elapsed is not None and interaction.ack_elapsed < 3.0
     for message in finals:
         assert any(f["name"] == "Sources" for f in embed_of(message)["fields"])
+    # While the model worked through the others, later askers saw their place in line.
+    footers = [
+        embed_of(version).get("footer", {}).get("text", "")
+        for message in finals
+        for version in fake.message_versions(message["id"])
+    ]
+    assert any("in line" in text for text in footers), footers
 
 
 async def test_mention_and_dm_are_answered_as_replies(env) -> None:
     fake, _ = env
     mention = await fake.user_message("what is the kv cache?", user="alice", mention_bot=True)
-    reply = await fake.wait_for_message(
-        lambda m: (m.get("message_reference") or {}).get("message_id") == mention["id"]
-        and is_final(m),
-        timeout=60,
-    )
+    reply = await final_reply(fake, mention)
     assert "key" in embed_of(reply)["description"].lower()
     dm = await fake.user_message("what is quantization?", user="bob", dm=True)
     dm_reply = await fake.wait_for_message(
@@ -170,19 +183,11 @@ async def test_mention_and_dm_are_answered_as_replies(env) -> None:
 async def test_reply_follow_up_keeps_the_topic(env) -> None:
     fake, _ = env
     first = await fake.user_message("what is quantization?", user="user3", mention_bot=True)
-    answer = await fake.wait_for_message(
-        lambda m: (m.get("message_reference") or {}).get("message_id") == first["id"]
-        and is_final(m),
-        timeout=60,
-    )
+    answer = await final_reply(fake, first)
     follow = await fake.user_message(
         "give me an example", user="user3", reference_message_id=answer["id"]
     )
-    reply = await fake.wait_for_message(
-        lambda m: (m.get("message_reference") or {}).get("message_id") == follow["id"]
-        and is_final(m),
-        timeout=60,
-    )
+    reply = await final_reply(fake, follow)
     assert "Quantization" in text_of(reply)
 
 
@@ -208,11 +213,7 @@ async def test_no_ping_is_possible(env) -> None:
     mention = await fake.user_message(
         "@here what is a token? @everyone", user="frank", mention_bot=True
     )
-    await fake.wait_for_message(
-        lambda m: (m.get("message_reference") or {}).get("message_id") == mention["id"]
-        and is_final(m),
-        timeout=60,
-    )
+    await final_reply(fake, mention)
     for event in fake.events:
         body = getattr(event, "json", None)
         sends = event.kind == "http" and event.method in ("POST", "PATCH")

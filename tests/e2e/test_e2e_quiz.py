@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import PROJECT, BotProcess, write_config
+from e2e_helpers import PROJECT, BotProcess, write_config
 from fakediscord.server import FakeDiscord
 
 from bot.quiz import QuizBank, load_bank

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import BotProcess, write_config
+from e2e_helpers import BotProcess, write_config
 from fakediscord.server import FakeDiscord
 
 pytestmark = [pytest.mark.e2e, pytest.mark.asyncio]

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 
@@ -17,14 +15,6 @@ def project_config() -> Config:
     config = load_config()
     assert config.model.path.is_file(), "default model missing: run `make install`"
     return config
-
-
-def with_prompts(config: Config, prompts_dir: Path, temperature: float | None = None) -> Config:
-    knowledge = dataclasses.replace(config.knowledge, prompts_dir=prompts_dir)
-    generation = config.generation
-    if temperature is not None:
-        generation = dataclasses.replace(generation, temperature=temperature)
-    return dataclasses.replace(config, knowledge=knowledge, generation=generation)
 
 
 @pytest.fixture

@@ -3,31 +3,17 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from integration_helpers import run_cli
 
 pytestmark = pytest.mark.model
 PROJECT = Path(__file__).resolve().parents[2]
 
 
-def run_bot(
-    *args: str, stdin: str | None = None, timeout: float = 120
-) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "bot", *args],
-        cwd=PROJECT,
-        input=stdin,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
-
-
 def test_ask_json_has_the_documented_fields() -> None:
-    proc = run_bot("ask", "What is inference?", "--json")
+    proc = run_cli("ask", "What is inference?", "--json")
     assert proc.returncode == 0, proc.stderr
     data = json.loads(proc.stdout)
     assert set(data) >= {"answer", "sources", "grounded", "timings", "model"}
@@ -38,7 +24,7 @@ def test_ask_json_has_the_documented_fields() -> None:
 
 
 def test_chat_reads_stdin_line_by_line_and_exits_at_end_of_input() -> None:
-    proc = run_bot("chat", stdin="what is a token?\nwhy?\n")
+    proc = run_cli("chat", stdin="what is a token?\nwhy?\n")
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.count("bot> ") == 2
     assert "token" in proc.stdout.lower()
@@ -46,7 +32,7 @@ def test_chat_reads_stdin_line_by_line_and_exits_at_end_of_input() -> None:
 
 
 def test_check_passes_on_the_project() -> None:
-    proc = run_bot("check")
+    proc = run_cli("check")
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "knowledge" in proc.stdout and "model file" in proc.stdout
 
@@ -83,7 +69,7 @@ def test_bad_input_gets_one_clear_line(tmp_path: Path, setup, args, code, needle
         text = text.replace("models/SmolLM2-135M-Instruct.Q4_1.gguf", str(model))
         config.write_text(text)
         args = ["--config", str(config), *args]
-    proc = run_bot(*args)
+    proc = run_cli(*args)
     assert proc.returncode == code, proc.stdout + proc.stderr
     output = proc.stdout + proc.stderr
     assert needle in output

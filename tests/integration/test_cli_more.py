@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from integration_helpers import run_cli
 
 PROJECT = Path(__file__).resolve().parents[2]
 
@@ -32,21 +31,9 @@ BENCH_KEYS = {
 }
 
 
-def bot(*args: str, env: dict[str, str] | None = None, stdin: str | None = None, timeout=300):
-    return subprocess.run(
-        [sys.executable, "-m", "bot", *args],
-        cwd=PROJECT,
-        input=stdin,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        env=env,
-    )
-
-
 def test_run_without_a_token_is_one_clear_line_and_exit_2() -> None:
     env = {k: v for k, v in os.environ.items() if k != "DISCORD_TOKEN"}
-    proc = bot("run", env=env, timeout=60)
+    proc = run_cli("run", env=env, timeout=60)
     assert proc.returncode == 2
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and "DISCORD_TOKEN" in lines[0]
@@ -55,7 +42,7 @@ def test_run_without_a_token_is_one_clear_line_and_exit_2() -> None:
 
 def test_terminal_quiz_plays_from_stdin(tmp_path: Path) -> None:
     env = {**os.environ, "BOT_DATA_DIR": str(tmp_path)}
-    proc = bot("quiz", "--questions", "2", stdin="1\n2\n", env=env, timeout=60)
+    proc = run_cli("quiz", "--questions", "2", stdin="1\n2\n", env=env, timeout=60)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.count("Question 1") >= 1 and "2/2" in proc.stdout
     assert "Traceback" not in proc.stderr
@@ -64,7 +51,7 @@ def test_terminal_quiz_plays_from_stdin(tmp_path: Path) -> None:
 
 @pytest.mark.model
 def test_bench_runs_end_to_end_and_reports_every_field() -> None:
-    proc = bot("bench", "--json", "--n", "1", "--in-flight", "2", timeout=600)
+    proc = run_cli("bench", "--json", "--n", "1", "--in-flight", "2", timeout=600)
     assert proc.returncode == 0, proc.stderr
     figures = json.loads(proc.stdout)
     assert figures.keys() >= BENCH_KEYS, BENCH_KEYS - figures.keys()

@@ -6,7 +6,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import with_prompts
+from integration_helpers import with_prompts
 
 from bot.config import Config
 from bot.errors import ModelUnavailable
