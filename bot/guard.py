@@ -71,7 +71,8 @@ SECRET_PATTERNS = [
 TASK_PATTERNS = [
     r"\brepeat\b[^.?!\n]{0,60}\b(\d+|hundred|thousand|many|forever)\b",
     r"\b(say|write|type|spam|print)\b[^.?!\n]{0,40}\b\d{2,}\s*times\b",
-    r"\bspam\b",
+    r"\bspam\b[^.?!\n]{0,20}\b(test|bot|attack|raid|flood)\b|\bspam (the|this|our|my|a) "
+    r"(server|channel|chat|group)\b",
     r"\b(write|code|create|build|generate|make)\b[^.?!\n]{0,40}\b(keylogger|malware|virus|"
     r"ransomware|exploit|ddos|phishing|botnet|trojan|rootkit)\b",
     r"\b(keylogger|malware|ransomware|phishing)\b",

@@ -46,6 +46,19 @@ class Hit:
     main_score: float = 0.0  # BM25 of the entry's main text, without the name bonus
 
 
+_YES_NO = re.compile(
+    r"(^|[,.;:!?]\s*|\b(?:so|and|but|or|then|also|btw|ok|like)\s+)"
+    r"(?:(?:is|are|does|do|did|can|could|will|would|should|was|were|has|have|wo|ca)(?:n'?t)?"
+    r"|shall|am|if)\b",
+    re.IGNORECASE,
+)
+
+
+def is_yes_no(question: str) -> bool:
+    """Whether the question (or one of its clauses) asks yes or no: "is that the same?"."""
+    return bool(_YES_NO.search(question.strip()))
+
+
 def _edits1(word: str) -> set[str]:
     return {word[:i] + word[i + 1 :] for i in range(len(word))}
 
@@ -86,6 +99,11 @@ class Retriever:
                 for d in _edits1(w):
                     self._deletes[d].add(w)
         self._names = self._name_phrases()
+        self._faq_is_yes_no = {
+            idx: is_yes_no(self.kb.entries[p.entry_id].faq[p.faq_index].question)
+            for idx, p in enumerate(self.passages)
+            if p.faq_index is not None
+        }
         self._faq_question_stems = {
             idx: frozenset(content_stems(self.kb.entries[p.entry_id].faq[p.faq_index].question))
             for idx, p in enumerate(self.passages)
@@ -118,11 +136,13 @@ class Retriever:
         return Passage(entry.id, index, length, tf)
 
     def _name_phrases(self) -> list[tuple[str, str, int, frozenset[str]]]:
-        """(normalized phrase, entry id, word count, stems) for titles and aliases."""
+        """(stemmed phrase, entry id, word count, content stems) for titles and aliases.
+
+        Phrases are compared as stems, so "parameter" matches the alias "parameters"."""
         phrases = []
         for entry in self.kb.entries.values():
             for name in entry.names:
-                norm = " ".join(words(name))
+                norm = " ".join(stem(w) for w in words(name))
                 stems = frozenset(content_stems(name))
                 if norm and norm not in STOPWORDS and stems:
                     phrases.append((norm, entry.id, len(norm.split()), stems))
@@ -170,7 +190,7 @@ class Retriever:
         """Naming a concept is strong evidence ("what is the kv cache?"). A name nearly
         every entry uses ("model") only counts for the share of the question it covers:
         all of "what is a model?", little of "does the model learn from my questions?"."""
-        norm = " " + " ".join(corrected) + " "
+        norm = " " + " ".join(stem(w) for w in corrected) + " "
         found: dict[str, float] = {}
         for phrase, entry_id, n_words, stems in self._names:
             if f" {phrase} " in norm:
@@ -187,6 +207,8 @@ class Retriever:
     def search(self, question: str, limit: int = 3) -> list[Hit]:
         corrected = self.corrected_words(question)
         terms = self._terms(corrected)
+        # A FAQ that answers "No - ..." fits "does X ...?", not "how much X ...?".
+        yes_no = is_yes_no(question)
         scores: dict[int, float] = defaultdict(float)
         unique_terms = set(terms)
         for term in unique_terms:
@@ -205,7 +227,7 @@ class Retriever:
             main, faq, faq_score = best.get(p.entry_id, (0.0, None, 0.0))
             if p.faq_index is None:
                 main = max(main, score)
-            elif self._specific(p, unique_terms):
+            elif self._specific(p, unique_terms) and (yes_no or not self._faq_is_yes_no[idx]):
                 # A FAQ whose question holds every word of the user's is likely the question.
                 asked = self._faq_question_stems[idx]
                 score *= 1 + FAQ_COVERAGE_WEIGHT * len(unique_terms & asked) / len(unique_terms)

@@ -202,3 +202,8 @@ def test_load_domain_terms_without_terms_list_names_the_file(tmp_path: Path) -> 
 def test_load_domain_terms_missing_file_names_it(tmp_path: Path) -> None:
     with pytest.raises(KnowledgeError, match=r"nope\.yaml: file not found"):
         load_domain_terms(tmp_path / "nope.yaml")
+
+
+def test_a_question_about_spam_filters_is_not_a_spam_request(guard: Guard) -> None:
+    assert guard.screen("is a spam filter doing inference?").verdict is Verdict.OK
+    assert guard.screen("spam the server with inference facts").verdict is Verdict.REFUSED

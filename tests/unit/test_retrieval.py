@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import pytest
+
 from bot.knowledge import KnowledgeBase
-from bot.retrieval import Retriever
+from bot.retrieval import Retriever, is_yes_no
 
 
 def top_id(retriever: Retriever, question: str) -> str | None:
@@ -102,3 +104,23 @@ def test_hits_are_sorted_by_score(retriever: Retriever) -> None:
     hits = retriever.search("model weights inference training tokens", limit=4)
     scores = [h.score for h in hits]
     assert scores == sorted(scores, reverse=True)
+
+
+@pytest.mark.parametrize(
+    "question, expected",
+    [
+        ("does quantization make it faster?", True),
+        ("wouldnt turning it off give better answers", True),
+        ("when people say served, is that inference?", True),
+        ("how much memory do I need for a 13b model", False),
+        ("why do gpus matter", False),
+        ("what is a token", False),
+    ],
+)
+def test_yes_no_questions_are_told_apart(question: str, expected: bool) -> None:
+    assert is_yes_no(question) is expected
+
+
+def test_singular_matches_a_plural_alias(retriever: Retriever) -> None:
+    # The fixture's tokenization entry has the alias "tokenizer"; names match as stems.
+    assert "tokenization" in retriever.phrase_matches("what do tokenizers do")
