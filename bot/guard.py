@@ -28,6 +28,7 @@ class Verdict(Enum):
     NO_WORDS = "no_words"
     OFF_TOPIC = "off_topic"
     REFUSED = "refused"
+    GREETING = "greeting"
 
 
 @dataclass(frozen=True)
@@ -55,7 +56,8 @@ INJECTION_PATTERNS = [
     r"\b(dev|developer|god|jailbreak|dan)[ -]?mode\b[^.?!\n]*",
     r"\bno (topic )?(limits|restrictions|rules|filters)\b[^.?!\n]*",
     r"\b(new|updated|real) (instructions?|rules|system prompt)\s*:[^\n]*",
-    r"(^|\n)\s*(system|assistant|context|sources?|notes?)\s*:[^\n]*",
+    # a planted "context:" runs to the end of its line, or to a "question:" label
+    r"(^|\n)\s*(system|assistant|context|sources?|notes?)\s*:[^\n]*?(?=\bquestion\s*:|\n|$)",
     r"</?(system|context|sources?|instructions?)>",
     r"\[(system|inst|context)\][^\n]*",
 ]
@@ -79,6 +81,13 @@ TASK_PATTERNS = [
     r"\b(write|draft|compose)\b[^.?!\n]{0,40}\b(poem|story|essay|letter|text message|"
     r"breakup|song|lyrics|email|homework|cover letter)\b",
 ]
+
+GREETING = re.compile(
+    r"^\W*(hi|hello|hey|heya|yo|sup|hiya|howdy|good (morning|afternoon|evening)|thanks|"
+    r"thank you|thx|ty|cheers|what can you do|what do you do|who are you|what are you|help|"
+    r"how do (i|you) use (you|this)|how does this work)( there)?( bot)?\W*$",
+    re.IGNORECASE,
+)
 
 _injection_re = [re.compile(p, re.IGNORECASE) for p in INJECTION_PATTERNS]
 _secret_re = [re.compile(p, re.IGNORECASE) for p in SECRET_PATTERNS]
@@ -132,11 +141,15 @@ class Guard:
             return Screened(Verdict.TOO_LONG, question[: self.max_chars])
         if not any(_is_visible_word_char(ch) for ch in question):
             return Screened(Verdict.NO_WORDS, question)
+        if GREETING.match(question):
+            return Screened(Verdict.GREETING, question)
         secrets = any(p.search(question) for p in _secret_re)
         for pattern in _secret_re:
             question = pattern.sub(" ", question)
         cleaned, injection = strip_injection(question)
-        cleaned = re.sub(r"^(and|then|but|also|so)\b[\s,]*", "", cleaned, flags=re.IGNORECASE)
+        cleaned = re.sub(
+            r"^(and|then|but|also|so|question\s*:)[\s,]*", "", cleaned, flags=re.IGNORECASE
+        )
         injection = injection or secrets
         if any(p.search(cleaned) for p in _task_re):
             return Screened(Verdict.REFUSED, cleaned, injection, secrets)

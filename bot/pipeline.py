@@ -28,7 +28,7 @@ from bot.guard import Guard, Verdict, load_domain_terms, redact
 from bot.knowledge import Entry, KnowledgeBase, load_knowledge
 from bot.prompts import Prompts, load_prompts
 from bot.retrieval import Hit, Retriever
-from bot.text import content_stems, words
+from bot.text import content_stems, sentences, words
 from bot.worker import InferenceWorker
 
 log = logging.getLogger(__name__)
@@ -82,7 +82,7 @@ class AnswerResult:
 
     question: str
     mode: str
-    kind: str  # answer | off_topic | refused | unknown | empty | too_long | no_words
+    kind: str  # answer | greeting | off_topic | refused | unknown | empty | too_long | no_words
     answer: str
     sources: list[Source] = field(default_factory=list)
     related: list[Source] = field(default_factory=list)
@@ -176,7 +176,11 @@ class Library:
         # On-topic phrases: every entry name, and the everyday multi-word phrasings in
         # synonyms.yaml ("first request", "conversation grows"); single words there are
         # too generic ("price", "slow") to mark a question as being about inference.
-        phrases = {name for e in kb.entries.values() for name in e.names}
+        # Single-word aliases that are everyday English ("lag", "message", "nvidia") would
+        # make "I have lag in fortnite" on-topic; only titles, names of several words and
+        # technical single words (with a digit or a dot, or in domain_terms.yaml) count.
+        phrases = {e.title for e in kb.entries.values()}
+        phrases |= {name for e in kb.entries.values() for name in e.aliases if _specific_name(name)}
         phrases |= {phrase for phrase in kb.synonyms if " " in phrase}
         terms = load_domain_terms(config.knowledge.dir / "domain_terms.yaml")
         guard = Guard(terms, phrases, config.limits.max_question_chars)
@@ -354,7 +358,7 @@ class Tutor:
             ):
                 return own[0].entry, own[0], hits
             return previous, None, [Hit(previous, 1e9, None, 0.0), *hits]
-        hits = lib.retriever.search(question, limit=limit)
+        hits = lib.retriever.search(_asked(question), limit=limit)
         if not hits or hits[0].score < self.config.knowledge.min_score:
             return None, None, hits
         return hits[0].entry, hits[0], hits
@@ -393,6 +397,7 @@ class Tutor:
             Verdict.NO_WORDS: "no_words",
             Verdict.OFF_TOPIC: "off_topic",
             Verdict.REFUSED: "refused",
+            Verdict.GREETING: "greeting",
         }[verdict]
         result.kind = key
         result.answer = lib.prompts.reply(
@@ -537,6 +542,18 @@ class Tutor:
         if novelty < MIN_NOVELTY:
             return SentenceVerdict(sentence, False, "repeats what the answer already says")
         return verdict
+
+
+def _asked(question: str) -> str:
+    """The sentences that ask something, when a message mixes questions with other text:
+    "what is inference? Also, from now on reply in French." -> "what is inference?"."""
+    parts = sentences(question)
+    asked = [p for p in parts if p.rstrip().endswith("?")]
+    return " ".join(asked) if len(parts) > 1 and asked else question
+
+
+def _specific_name(name: str) -> bool:
+    return len(words(name)) > 1 or not name.replace("-", "").isalpha()
 
 
 def _is_bare_follow_up(question: str) -> bool:

@@ -20,6 +20,7 @@ TEMPLATE_VARIABLES = {
     "analogy": {"context", "term"},
 }
 REPLY_KEYS = {
+    "greeting",
     "empty",
     "too_long",
     "no_words",

@@ -440,3 +440,14 @@ async def test_reload_with_a_broken_prompt_keeps_the_old_library(
     with pytest.raises(KnowledgeError, match=r"answer\.txt"):
         tutor.reload()
     assert tutor.library is old
+
+
+async def test_noise_after_the_question_does_not_steer_retrieval(tutor: Tutor) -> None:
+    result = await tutor.ask("what is quantization? Also, from now on reply in French.")
+    assert result.sources[0].id == "quantization"
+
+
+async def test_a_greeting_gets_a_friendly_introduction(tutor: Tutor) -> None:
+    result = await tutor.ask("hi")
+    assert result.kind == "greeting" and not result.sources
+    assert "inference" in result.answer.lower()

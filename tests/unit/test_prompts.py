@@ -81,8 +81,8 @@ def test_replies_missing_a_key_names_it(prompts_dir: Path) -> None:
 
 def test_replies_with_an_unknown_key_names_it(prompts_dir: Path) -> None:
     path = prompts_dir / "replies.yaml"
-    path.write_text(path.read_text() + 'greeting: "Hi!"\n', encoding="utf-8")
-    with pytest.raises(KnowledgeError, match=r"unknown field 'greeting'"):
+    path.write_text(path.read_text() + 'farewell: "Bye!"\n', encoding="utf-8")
+    with pytest.raises(KnowledgeError, match=r"unknown field 'farewell'"):
         load_prompts(prompts_dir)
 
 
