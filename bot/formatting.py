@@ -40,26 +40,6 @@ def trim(text: str, limit: int) -> str:
     return cut.rstrip() + "…"
 
 
-def split_message(text: str, limit: int = CONTENT_LIMIT) -> list[str]:
-    """Split into chunks of at most `limit`, preferring paragraph, line, sentence, word breaks."""
-    chunks: list[str] = []
-    rest = text.strip()
-    while len(rest) > limit:
-        window = rest[:limit]
-        for sep in ("\n\n", "\n", ". ", " "):
-            at = window.rfind(sep)
-            if at > limit * 0.5:
-                cut = at + (1 if sep == ". " else 0)
-                break
-        else:
-            cut = limit
-        chunks.append(rest[:cut].rstrip())
-        rest = rest[cut:].lstrip()
-    if rest:
-        chunks.append(rest)
-    return chunks
-
-
 def figures_footer(result: AnswerResult) -> str:
     """This answer's own inference figures: the bot teaching inference with its numbers."""
     parts = []

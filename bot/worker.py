@@ -88,7 +88,6 @@ class InferenceWorker:
         self._stopping = False
         self._loaded = threading.Event()
         self.load_error: ModelUnavailable | None = None
-        self.load_seconds: float | None = None
         self.current: Ticket | None = None
         self.jobs_done = 0
 
@@ -145,7 +144,6 @@ class InferenceWorker:
 
     # -- the thread ----------------------------------------------------------------------------
     def _run(self) -> None:
-        start = time.perf_counter()
         try:
             self.backend.load()
             if self.warmup:
@@ -155,7 +153,6 @@ class InferenceWorker:
         except Exception as exc:  # any loader failure becomes one clear line
             log.exception("model failed to load")
             self.load_error = ModelUnavailable(f"model failed to load: {exc}")
-        self.load_seconds = time.perf_counter() - start
         self._loaded.set()
         while True:
             with self._lock:

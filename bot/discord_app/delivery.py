@@ -15,6 +15,7 @@ import discord
 
 from bot.admission import Admission
 from bot.formatting import (
+    CONTENT_LIMIT,
     CURSOR,
     DESCRIPTION_LIMIT,
     EditThrottle,
@@ -59,10 +60,12 @@ class InteractionSurface(Surface):
 
     async def refuse(self, text: str) -> None:
         if self.interaction.response.is_done():
-            await self.interaction.followup.send(text, ephemeral=True, allowed_mentions=NO_MENTIONS)
+            await self.interaction.followup.send(
+                trim(text, CONTENT_LIMIT), ephemeral=True, allowed_mentions=NO_MENTIONS
+            )
         else:
             await self.interaction.response.send_message(
-                text, ephemeral=True, allowed_mentions=NO_MENTIONS
+                trim(text, CONTENT_LIMIT), ephemeral=True, allowed_mentions=NO_MENTIONS
             )
 
 
@@ -85,7 +88,9 @@ class MessageSurface(Surface):
 
     async def refuse(self, text: str) -> None:
         await self.message.reply(
-            defuse_mentions(text), mention_author=False, allowed_mentions=NO_MENTIONS
+            trim(defuse_mentions(text), CONTENT_LIMIT),
+            mention_author=False,
+            allowed_mentions=NO_MENTIONS,
         )
 
 

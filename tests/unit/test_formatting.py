@@ -9,32 +9,9 @@ from bot.formatting import (
     defuse_mentions,
     figures_footer,
     queue_text,
-    split_message,
     trim,
 )
 from bot.pipeline import AnswerResult, Source
-
-
-def test_split_respects_the_limit_and_keeps_every_word() -> None:
-    text = "\n\n".join(f"Paragraph {i}. " + "word " * 120 for i in range(10))
-    chunks = split_message(text, 2000)
-    assert all(len(c) <= 2000 for c in chunks)
-    assert len(chunks) > 1
-    assert " ".join(" ".join(chunks).split()) == " ".join(text.split())
-
-
-def test_split_prefers_paragraph_breaks() -> None:
-    text = "a" * 1500 + "\n\n" + "b" * 1000
-    assert split_message(text, 2000) == ["a" * 1500, "b" * 1000]
-
-
-def test_split_cuts_an_unbroken_run_hard() -> None:
-    chunks = split_message("x" * 4500, 2000)
-    assert [len(c) for c in chunks] == [2000, 2000, 500]
-
-
-def test_short_text_is_one_chunk() -> None:
-    assert split_message("hello", 2000) == ["hello"]
 
 
 @pytest.mark.parametrize("limit", [10, 50, 4096])

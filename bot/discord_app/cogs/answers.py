@@ -12,6 +12,7 @@ from discord.ext import commands
 
 from bot.discord_app.delivery import InteractionSurface, MessageSurface
 from bot.errors import BotError
+from bot.formatting import CONTENT_LIMIT, trim
 
 if TYPE_CHECKING:
     from bot.discord_app.client import InferenceBotMixin
@@ -73,7 +74,9 @@ class AnswersCog(commands.Cog, name="Answers"):
             library = self.bot.tutor.reload()
         except BotError as exc:
             await interaction.followup.send(
-                f"Reload failed, the previous knowledge stays in service: {exc}"[:1900],
+                trim(
+                    f"Reload failed, the previous knowledge stays in service: {exc}", CONTENT_LIMIT
+                ),
                 ephemeral=True,
             )
             return
