@@ -14,9 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from bot.errors import KnowledgeError
+from bot.knowledge import read_yaml
 from bot.pipeline import Tutor
 
 KINDS = ("ask", "define", "analogy", "offtopic", "injection")
@@ -72,12 +71,7 @@ def load_questions(path: Path) -> list[EvalItem]:
         raise KnowledgeError(f"{path}: no question files found")
     items: list[EvalItem] = []
     for file in files:
-        try:
-            data = yaml.safe_load(file.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise KnowledgeError(f"{file}: file not found") from None
-        except yaml.YAMLError:
-            raise KnowledgeError(f"{file}: not valid YAML") from None
+        data = read_yaml(file)
         if not isinstance(data, list):
             raise KnowledgeError(f"{file}: expected a list of questions")
         for i, raw in enumerate(data):

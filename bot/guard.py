@@ -15,9 +15,8 @@ from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
 
-import yaml
-
 from bot.errors import KnowledgeError
+from bot.knowledge import read_yaml
 from bot.text import stem, words
 
 
@@ -163,12 +162,7 @@ class Guard:
 
 
 def load_domain_terms(path: Path) -> set[str]:
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise KnowledgeError(f"{path}: file not found") from None
-    except yaml.YAMLError:
-        raise KnowledgeError(f"{path}: not valid YAML") from None
+    data = read_yaml(path)
     terms = data.get("terms") if isinstance(data, dict) else None
     if not isinstance(terms, list) or not all(isinstance(t, str) and t for t in terms):
         raise KnowledgeError(f"{path}: field 'terms' must be a list of words")

@@ -182,13 +182,16 @@ def parse_entry(data: Any, path: Path) -> Entry:
     return entry
 
 
-def _read_yaml(path: Path) -> Any:
+def read_yaml(path: Path) -> Any:
+    """A data file's YAML, or a KnowledgeError naming the file (and line) that is wrong."""
     try:
         return yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise KnowledgeError(f"{path}: file not found") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        line = f" line {mark.line + 1}" if mark else ""
-        raise KnowledgeError(f"{path}{line}: not valid YAML") from None
+        line = f" (line {mark.line + 1})" if mark else ""
+        raise KnowledgeError(f"{path}: not valid YAML{line}") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise KnowledgeError(f"{path}: cannot be read ({exc})") from None
 
@@ -196,7 +199,7 @@ def _read_yaml(path: Path) -> Any:
 def _load_synonyms(path: Path) -> dict[str, str]:
     if not path.exists():
         return {}
-    data = _read_yaml(path)
+    data = read_yaml(path)
     if not isinstance(data, dict) or not all(
         isinstance(k, str) and isinstance(v, str) for k, v in data.items()
     ):
@@ -211,7 +214,7 @@ def load_knowledge(directory: Path) -> KnowledgeBase:
         raise KnowledgeError(f"{entries_dir}: knowledge folder not found")
     entries: dict[str, Entry] = {}
     for path in sorted(entries_dir.glob("*.yaml")):
-        entry = parse_entry(_read_yaml(path), path)
+        entry = parse_entry(read_yaml(path), path)
         entries[entry.id] = entry
     if not entries:
         raise KnowledgeError(f"{entries_dir}: no entries (*.yaml) found")

@@ -10,9 +10,8 @@ import string
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
-
 from bot.errors import KnowledgeError
+from bot.knowledge import read_yaml
 
 TEMPLATE_VARIABLES = {
     "answer": {"context", "question"},
@@ -92,10 +91,7 @@ def load_prompts(directory: Path) -> Prompts:
             raise KnowledgeError(f"{path}: {problem} (expected {', '.join(sorted(needed))})")
         templates[name] = template
     replies_path = directory / "replies.yaml"
-    try:
-        data = yaml.safe_load(_read(replies_path))
-    except yaml.YAMLError:
-        raise KnowledgeError(f"{replies_path}: not valid YAML") from None
+    data = read_yaml(replies_path)
     if not isinstance(data, dict):
         raise KnowledgeError(f"{replies_path}: expected a mapping of reply name to text")
     missing = sorted(REPLY_KEYS - data.keys())
