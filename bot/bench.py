@@ -167,7 +167,7 @@ async def _measure(config: Config, n: int, in_flight: int) -> dict[str, Any]:
         system = {"role": "system", "content": tutor.library.prompts.system}
         for i in range(n):
             question = QUESTIONS[i % len(QUESTIONS)]
-            messages = tutor.build_messages(question)
+            messages = await tutor.build_messages(question)
             # Both paths start from the cache state the bot is in while serving: the fixed
             # system prompt cached, the rest of the prompt computed. Their order alternates
             # so that drift on a shared machine does not favour either.
@@ -175,7 +175,7 @@ async def _measure(config: Config, n: int, in_flight: int) -> dict[str, Any]:
                 await asyncio.to_thread(_prime, llm, system)
                 if path == "bot":
                     result = await tutor.ask(question)
-                    assert result.prompt_messages == messages
+                    assert list(result.prompt_messages) == messages
                     bot.append(_pipeline_figures(result))
                 else:
                     run = await asyncio.to_thread(_raw_generation, llm, messages, config)

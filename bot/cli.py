@@ -19,6 +19,9 @@ from bot.config import Config, load_config
 from bot.errors import BotError, ConfigError
 
 log = logging.getLogger(__name__)
+# When this process started running Python code of ours: one-shot `ask --json` reports the
+# wall time a user waits from here (imports, model load, warm-up and the answer itself).
+PROCESS_T0 = time.perf_counter()
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -43,10 +46,14 @@ def _parser() -> argparse.ArgumentParser:
 
     sub.add_parser("chat", help="interactive session (reads lines until end of input)")
     sub.add_parser("check", help="validate config, knowledge, prompts, quiz bank and model file")
+    sub.add_parser("index", help="embed the knowledge passages into the vector cache")
 
     p = sub.add_parser("eval", help="run a question file and report pass rates")
     p.add_argument("--questions", type=Path, required=True, help="YAML file or folder of them")
     p.add_argument("--json", action="store_true")
+    p.add_argument(
+        "--min-pass", type=float, default=None, help="exit 1 when the pass rate is below this"
+    )
 
     p = sub.add_parser("quiz", help="play a quiz in the terminal")
     p.add_argument("--questions", type=int, default=None, help="number of questions (1-20)")
@@ -58,17 +65,40 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--n", type=int, default=5, help="repetitions per measurement")
     p.add_argument("--in-flight", type=int, default=8, help="questions in flight for loop lag")
 
+    p = sub.add_parser(
+        "fit",
+        help="can model X run on hardware Y? memory and speed estimate",
+        description="Estimate weights + KV cache + overhead memory, and a tokens/s upper bound.",
+    )
+    p.add_argument("--model", default=None, help="id or alias from knowledge/models.yaml")
+    p.add_argument("--params", type=float, default=None, help="size in billions, any model")
+    p.add_argument("--active-params", type=float, default=None, help="MoE: billions per token")
+    p.add_argument("--layers", type=int, default=None, help="with --params: num_hidden_layers")
+    p.add_argument("--kv-heads", type=int, default=None, help="with --params: KV heads")
+    p.add_argument("--head-dim", type=int, default=None, help="with --params: head_dim")
+    p.add_argument("--quant", default="Q4_K_M", help="Q8_0, Q6_K, Q5_K_M, Q4_K_M, ... or F16")
+    p.add_argument("--ctx", type=int, default=4096, help="context length in tokens")
+    p.add_argument("--kv-type", default="f16", help="KV cache type: f16, q8_0 or q4_0")
+    p.add_argument("--vram", type=float, default=None, help="memory available, GB")
+    p.add_argument("--bandwidth", type=float, default=None, help="memory bandwidth, GB/s")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+
     sub.add_parser("run", help="start the Discord bot (needs DISCORD_TOKEN)")
     return parser
 
 
-def _print_result(result: Any, as_json: bool) -> None:
+def _print_result(
+    result: Any, as_json: bool, extra_timings: dict[str, float] | None = None
+) -> None:
     if as_json:
-        print(json.dumps(result.to_json(), ensure_ascii=False, indent=2))
+        data = result.to_json()
+        data["timings"].update(extra_timings or {})
+        print(json.dumps(data, ensure_ascii=False, indent=2))
         return
     print(result.answer)
     if result.sources:
-        print("\nSources: " + ", ".join(f"{s.title} ({s.id})" for s in result.sources))
+        numbered = (f"[{n}] {s.title}" for n, s in enumerate(result.sources, 1))
+        print("\nSources: " + "; ".join(numbered))
     if result.note:
         print(f"({result.note})")
 
@@ -76,13 +106,20 @@ def _print_result(result: Any, as_json: bool) -> None:
 async def _one_shot(config: Config, mode: str, text: str, as_json: bool) -> int:
     from bot.pipeline import Tutor
 
+    t0 = time.perf_counter()
     tutor = Tutor.from_config(config)
     try:
         await tutor.start()
+        ready = time.perf_counter()
         result = await tutor.ask(text, mode)
     finally:
         tutor.close()
-    _print_result(result, as_json)
+    done = time.perf_counter()
+    timings = {
+        "startup_ms": round((ready - t0) * 1000, 1),  # knowledge, embeddings, model, warm-up
+        "wall_ms": round((done - PROCESS_T0) * 1000, 1),  # everything this process waited
+    }
+    _print_result(result, as_json, timings)
     return 0
 
 
@@ -125,10 +162,26 @@ async def _chat(config: Config) -> int:
             print()
             if result is not None:
                 if result.sources:
-                    print("Sources: " + ", ".join(s.title for s in result.sources))
+                    numbered = (f"[{n}] {s.title}" for n, s in enumerate(result.sources, 1))
+                    print("Sources: " + "; ".join(numbered))
                 conversation.add(result)
     finally:
         tutor.close()
+    return 0
+
+
+def _index(config: Config) -> int:
+    from bot.answer.embeddings import load_embedder
+    from bot.pipeline import Library
+
+    t0 = time.perf_counter()
+    embedder = load_embedder() if config.knowledge.semantic else None
+    library = Library.load(config, embedder)
+    mode = "semantic + lexical" if library.index.semantic else "lexical only"
+    print(
+        f"index ready: {len(library.index.passages)} passages, {mode}, "
+        f"{time.perf_counter() - t0:.1f} s ({config.knowledge.vector_cache})"
+    )
     return 0
 
 
@@ -161,7 +214,9 @@ def _check(config: Config) -> int:
     return 1 if problems else 0
 
 
-async def _eval(config: Config, questions: Path, as_json: bool) -> int:
+async def _eval(
+    config: Config, questions: Path, as_json: bool, min_pass: float | None = None
+) -> int:
     from bot.evaluation import load_questions, run_eval, summarize
     from bot.pipeline import Tutor
 
@@ -173,9 +228,10 @@ async def _eval(config: Config, questions: Path, as_json: bool) -> int:
     finally:
         tutor.close()
     summary = summarize(outcomes)
+    below = min_pass is not None and summary["pass_rate"] < min_pass
     if as_json:
         print(json.dumps(summary, ensure_ascii=False, indent=2))
-        return 0
+        return 1 if below else 0
     for f in summary["failures"]:
         print(f"FAIL {f['id']} ({f['kind']}): {f['question'][:80]!r}")
         for problem in f["problems"]:
@@ -184,7 +240,10 @@ async def _eval(config: Config, questions: Path, as_json: bool) -> int:
     for kind, s in summary["per_kind"].items():
         print(f"{kind:10s} {s['passed']:3d}/{s['total']:<3d} {s['pass_rate']:.0%}")
     print(f"{'total':10s} {summary['passed']:3d}/{summary['total']:<3d} {summary['pass_rate']:.1%}")
-    return 0
+    print(f"eval: {summary['passed']}/{summary['total']} passed ({summary['pass_rate']:.1%})")
+    if below:
+        print(f"eval: below the gate of {min_pass:.0%}", file=sys.stderr)
+    return 1 if below else 0
 
 
 def _quiz(config: Config, n: int | None, topic: str | None) -> int:
@@ -231,6 +290,32 @@ def _bench(config: Config, args: argparse.Namespace) -> int:
     )
 
 
+def _fit(config: Config, args: argparse.Namespace) -> int:
+    from bot.fit import FitError, estimate, load_catalog
+
+    catalog = load_catalog(config.knowledge.dir / "models.yaml")
+    try:
+        result = estimate(
+            catalog,
+            model=args.model,
+            params_b=args.params,
+            active_params_b=args.active_params,
+            quant=args.quant,
+            ctx=args.ctx,
+            kv_type=args.kv_type,
+            vram_gb=args.vram,
+            bandwidth_gbps=args.bandwidth,
+            layers=args.layers,
+            kv_heads=args.kv_heads,
+            head_dim=args.head_dim,
+        )
+    except FitError as exc:  # a wrong name or number on the command line: a usage error
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(json.dumps(result.to_json(), indent=2) if args.json else result.explain())
+    return 0
+
+
 def _async(coro: Coroutine[Any, Any, int]) -> Callable[[], int]:
     return lambda: asyncio.run(coro)
 
@@ -253,12 +338,16 @@ def main(argv: list[str] | None = None) -> int:
             return asyncio.run(_chat(config))
         if command == "check":
             return _check(config)
+        if command == "index":
+            return _index(config)
         if command == "eval":
-            return asyncio.run(_eval(config, args.questions, args.json))
+            return asyncio.run(_eval(config, args.questions, args.json, args.min_pass))
         if command == "quiz":
             return _quiz(config, args.questions, args.topic)
         if command == "bench":
             return _bench(config, args)
+        if command == "fit":
+            return _fit(config, args)
         if command == "run":
             return _run(config)
     except ConfigError as exc:

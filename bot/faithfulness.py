@@ -68,6 +68,18 @@ class Evidence:
 
     def __init__(self, entries: list[Entry], all_false_claims: list[re.Pattern[str]]) -> None:
         texts = [t for e in entries for t in (e.title, *e.aliases, *e.passages())]
+        self._prepare(texts, all_false_claims)
+        self.entry_ids = [e.id for e in entries]
+
+    @classmethod
+    def from_texts(cls, texts: list[str], all_false_claims: list[re.Pattern[str]]) -> Evidence:
+        """Evidence made of given passages rather than whole entries."""
+        evidence = cls.__new__(cls)
+        evidence._prepare(texts, all_false_claims)
+        evidence.entry_ids = []
+        return evidence
+
+    def _prepare(self, texts: list[str], all_false_claims: list[re.Pattern[str]]) -> None:
         self.source_sentences = [
             _SourceSentence(
                 s,
@@ -81,7 +93,6 @@ class Evidence:
         self.vocabulary = frozenset().union(*(s.stems for s in self.source_sentences))
         self.numbers = set().union(*(numbers(t) for t in texts))
         self.false_claims = all_false_claims
-        self.entry_ids = [e.id for e in entries]
 
 
 def _loops(sentence: str) -> bool:
@@ -90,7 +101,16 @@ def _loops(sentence: str) -> bool:
     return len(grams) >= 4 and len(set(grams)) < len(grams) * 0.75
 
 
-def check_sentence(sentence: str, evidence: Evidence) -> SentenceVerdict:
+def check_sentence(
+    sentence: str,
+    evidence: Evidence,
+    asked: frozenset[str] = frozenset(),
+    min_support: float = MIN_SUPPORT,
+) -> SentenceVerdict:
+    """Judge one sentence. `asked`: content stems of the question, which a sentence may
+    restate without them counting as unsupported claims ("No, the cache does not make
+    answers better" restates its question)."""
+
     def reject(reason: str, contradiction: bool = False) -> SentenceVerdict:
         return SentenceVerdict(sentence, False, reason, contradiction)
 
@@ -108,11 +128,12 @@ def check_sentence(sentence: str, evidence: Evidence) -> SentenceVerdict:
     if unsupported_numbers:
         return reject(f"uses a number not in the sources ({sorted(unsupported_numbers)[0]})")
     unique = set(stems)
-    support = len(unique & evidence.vocabulary) / len(unique)
-    if support < MIN_SUPPORT:
+    support = len(unique & (evidence.vocabulary | asked)) / len(unique)
+    if support < min_support:
         return reject(f"strays from the sources ({support:.0%} of its words are in them)")
+    claimed = (unique - asked) | (unique & evidence.vocabulary) or unique
     scored = sorted(
-        ((len(unique & src.stems) / len(unique), src) for src in evidence.source_sentences),
+        ((len(claimed & src.stems) / len(claimed), src) for src in evidence.source_sentences),
         key=lambda pair: -pair[0],
     )
     overlap, best = scored[0] if scored else (0.0, None)

@@ -1,162 +1,59 @@
 """The grounded answer pipeline, shared by the terminal and Discord front ends.
 
-question -> screening (empty, too long, injection, off-topic) -> follow-up resolution
--> retrieval -> curated answer (FAQ answer or definition, then details) -> the model
-elaborates from the same notes in the worker thread, streamed -> every finished sentence
-goes through the faithfulness check -> only supported, new sentences are shown.
-
-The substance always comes from the curated entries; the model can add to it but can
-never contradict it. If nothing the model wrote survives the check (or the model is
-unavailable or too slow), the answer is the curated text alone and the result says so.
+question -> screening (empty, too long, injection, off-topic) -> follow-up resolution ->
+for /ask: passages selected (bot.answer.selection) -> the model writes the answer from a
+few numbered notes (bot.answer.writer), every sentence checked on arrival
+(bot.answer.sentence_filter) -> the answer, with its sources numbered. If too little of
+what the model wrote survives the check (or the model is unavailable or too slow), the
+answer is the best notes themselves, cited, and the result says so.
+/define and /analogy answer from the entry they name, with the model elaborating.
 """
 
 from __future__ import annotations
 
-import difflib
+import asyncio
 import logging
 import re
 import time
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
 
-from bot.backend import Backend, GenerationStats, make_backend
+from bot.answer.compose import Notes, build_messages, choose_notes
+from bot.answer.embeddings import Embedder, load_embedder
+from bot.answer.followup import Conversation, Turn, follow_up_of, follow_up_query
+from bot.answer.glossary import close_terms, explain, lookup_term
+from bot.answer.result import AnswerDraft, AnswerResult, Progress, Source
+from bot.answer.selection import PassageIndex, Selection, asked_part
+from bot.answer.sentence_filter import (
+    OPENING,
+    SentenceFilter,
+    asks_yes_no,
+    expected_polarity,
+    is_alternative,
+)
+from bot.answer.tuning import DEFAULT_TUNING, Tuning
+from bot.answer.writer import extractive_answer, supporting_note, write_answer
+from bot.backend import Backend, make_backend
 from bot.config import Config
-from bot.errors import ModelUnavailable
-from bot.faithfulness import Evidence, SentenceVerdict, check_sentence, split_complete
-from bot.guard import Guard, Verdict, load_domain_terms, redact
-from bot.knowledge import Entry, KnowledgeBase, load_knowledge
+from bot.errors import BotError
+from bot.fit import Catalog, answer_text, load_catalog, parse_fit_question
+from bot.guard import Guard, Verdict, load_domain_terms
+from bot.knowledge import KnowledgeBase, load_knowledge
 from bot.prompts import Prompts, load_prompts
-from bot.retrieval import Hit, Retriever
-from bot.text import content_stems, sentences, words
+from bot.retrieval import Retriever
+from bot.text import words
 from bot.worker import InferenceWorker
+
+__all__ = ["AnswerResult", "Conversation", "Library", "Progress", "Source", "Turn", "Tutor"]
 
 log = logging.getLogger(__name__)
 
 MODES = ("ask", "define", "analogy")
-MAX_MODEL_SENTENCES = 2
-MIN_NOVELTY = 0.4  # share of a model sentence's content words not already shown
-PROGRESS_EVERY_S = 0.5  # how often a queued answer reports its place in line
-FAQ_PREFERENCE = 0.8  # a FAQ leads when it scores at least this share of the best score
-FEATURED_TERMS = ("inference", "kv-cache", "quantization", "tokens")
 DEFAULT_SUGGESTIONS = (
     "What is inference?",
     "What is a KV cache?",
     "Why are GPUs fast at inference?",
 )
-FOLLOW_UP = re.compile(
-    r"^(why|how come|how so|and\b|so\b|but\b|what about|how about|what if|really|example|"
-    r"give me an example|for example|an example|can you|could you|tell me more|more|elaborate|"
-    r"explain|simpler|eli5|in simple|what do you mean|meaning|huh|such as|like what|is it|"
-    r"does it|does that|is that|and on|on a|with a|analogy)\b",
-    re.IGNORECASE,
-)
-SENTENCE_MARK = re.compile(r"[.!?\n]")
-PRONOUNS = re.compile(r"\b(it|that|this|they|them|those|these|its)\b", re.IGNORECASE)
-
-
-@dataclass(frozen=True)
-class Progress:
-    """Yielded while the model part of an answer waits in the queue."""
-
-    position: int
-
-
-@dataclass(frozen=True)
-class Source:
-    id: str
-    title: str
-
-
-@dataclass
-class Timings:
-    retrieval_ms: float = 0.0
-    first_token_ms: float | None = None
-    total_ms: float = 0.0
-    queue_ms: float = 0.0
-
-
-@dataclass
-class AnswerResult:
-    """Everything a front end needs to show an answer and its figures."""
-
-    question: str
-    mode: str
-    kind: str  # answer | greeting | off_topic | refused | unknown | empty | too_long | no_words
-    answer: str
-    sources: list[Source] = field(default_factory=list)
-    related: list[Source] = field(default_factory=list)
-    grounded: bool = False
-    model_sentences: int = 0
-    fallback: bool = False
-    note: str | None = None
-    rejected: list[SentenceVerdict] = field(default_factory=list)
-    timings: Timings = field(default_factory=Timings)
-    stats: GenerationStats = field(default_factory=GenerationStats)
-    model: str = ""
-    entry_id: str | None = None
-    prompt_messages: list[dict[str, str]] = field(default_factory=list)
-    # when pieces reached the event loop (perf_counter), for the benchmark's pipeline rate
-    loop_arrivals: list[float] = field(default_factory=list)
-
-    @property
-    def tokens_per_s(self) -> float | None:
-        """Generation speed as the user received it (tokens reaching the event loop)."""
-        arrivals = self.loop_arrivals
-        if len(arrivals) < 2 or arrivals[-1] <= arrivals[0]:
-            return None
-        return (len(arrivals) - 1) / (arrivals[-1] - arrivals[0])
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "answer": self.answer,
-            "sources": [{"id": s.id, "title": s.title} for s in self.sources],
-            "grounded": self.grounded,
-            "timings": {
-                "retrieval_ms": round(self.timings.retrieval_ms, 2),
-                "first_token_ms": (
-                    None
-                    if self.timings.first_token_ms is None
-                    else round(self.timings.first_token_ms, 1)
-                ),
-                "total_ms": round(self.timings.total_ms, 1),
-            },
-            "model": self.model,
-            "kind": self.kind,
-            "fallback": self.fallback,
-            "note": self.note,
-            "model_sentences": self.model_sentences,
-            "rejected": [
-                {"sentence": redact(v.sentence), "reason": redact(v.reason)} for v in self.rejected
-            ],
-            "tokens": {
-                "prompt": self.stats.prompt_tokens,
-                "completion": self.stats.completion_tokens,
-                "per_s": None if self.tokens_per_s is None else round(self.tokens_per_s, 1),
-            },
-        }
-
-
-@dataclass
-class Turn:
-    question: str
-    entry_id: str | None
-
-
-@dataclass
-class Conversation:
-    """Earlier turns, so follow-ups ("why?", "what about on a GPU?") keep their context."""
-
-    turns: list[Turn] = field(default_factory=list)
-
-    def add(self, result: AnswerResult) -> None:
-        if result.entry_id:
-            self.turns.append(Turn(result.question, result.entry_id))
-            del self.turns[:-5]
-
-    @property
-    def last(self) -> Turn | None:
-        return self.turns[-1] if self.turns else None
 
 
 @dataclass(frozen=True)
@@ -167,10 +64,14 @@ class Library:
     prompts: Prompts
     guard: Guard
     retriever: Retriever
+    index: PassageIndex
     false_claims: list[re.Pattern[str]]
+    catalog: Catalog | None  # model architectures for the memory calculator
 
     @classmethod
-    def load(cls, config: Config) -> Library:
+    def load(
+        cls, config: Config, embedder: Embedder | None = None, tuning: Tuning = DEFAULT_TUNING
+    ) -> Library:
         kb = load_knowledge(config.knowledge.dir)
         prompts = load_prompts(config.knowledge.prompts_dir)
         # On-topic phrases: every entry name, and the everyday multi-word phrasings in
@@ -185,29 +86,44 @@ class Library:
         terms = load_domain_terms(config.knowledge.dir / "domain_terms.yaml")
         guard = Guard(terms, phrases, config.limits.max_question_chars)
         claims = [p for e in kb.entries.values() for p in e.false_claims]
-        return cls(kb, prompts, guard, Retriever(kb), claims)
+        retriever = Retriever(kb)
+        index = PassageIndex(kb, retriever, tuning, embedder, config.knowledge.vector_cache)
+        models = config.knowledge.dir / "models.yaml"
+        catalog = load_catalog(models) if models.is_file() else None
+        return cls(kb, prompts, guard, retriever, index, claims, catalog)
 
 
 class Tutor:
     """The grounded-answer pipeline. Create with `Tutor.from_config`, then `await start()`."""
 
-    def __init__(self, config: Config, library: Library, backend: Backend) -> None:
+    def __init__(
+        self,
+        config: Config,
+        library: Library,
+        backend: Backend,
+        embedder: Embedder | None = None,
+        tuning: Tuning = DEFAULT_TUNING,
+    ) -> None:
         self.config = config
         self.library = library
+        self.embedder = embedder
+        self.tuning = tuning
         warmup = [
             {"role": "system", "content": library.prompts.system},
             {"role": "user", "content": "NOTES:"},
         ]
         self.worker = InferenceWorker(backend, warmup)
         self.model_name = getattr(backend, "name", "model")
-        # Stop generating once the answer has enough (or the model goes astray). The
-        # benchmark turns this off so the bot and raw llama.cpp generate the same tokens.
+        # Stop generating once the answer has enough sentences. The benchmark turns this
+        # off so the bot and raw llama.cpp generate the same tokens.
         self.stop_early = True
 
     @classmethod
     def from_config(cls, config: Config, backend: Backend | None = None) -> Tutor:
-        library = Library.load(config)
-        return cls(config, library, backend or make_backend(config.model, config.generation))
+        embedder = load_embedder() if config.knowledge.semantic else None
+        library = Library.load(config, embedder)
+        backend = backend or make_backend(config.model, config.generation)
+        return cls(config, library, backend, embedder)
 
     async def start(self) -> None:
         await self.worker.wait_ready()
@@ -217,7 +133,7 @@ class Tutor:
 
     def reload(self) -> Library:
         """Re-read knowledge and prompts; on error raise and keep the old ones in service."""
-        library = Library.load(self.config)
+        library = Library.load(self.config, self.embedder, self.tuning)
         self.library = library
         return library
 
@@ -241,155 +157,209 @@ class Tutor:
             raise ValueError(f"unknown mode {mode!r}")
         started = time.perf_counter()
         lib = self.library
-        result = AnswerResult(question=question, mode=mode, kind="answer", answer="")
-        result.model = self.model_name
+        draft = AnswerDraft(question=question, mode=mode, kind="answer", model=self.model_name)
         screened = lib.guard.screen(question)
-        follow_up = self._follow_up(screened.question, conversation, lib)
+        min_score = self.config.knowledge.min_score
+        follow_up = follow_up_of(screened.question, conversation, lib.retriever, min_score)
         # An unknown term in /define or a follow-up need not use AI words; they get
         # "not in my glossary" suggestions or the earlier turn's topic instead.
         lenient = follow_up is not None or mode != "ask"
-        screened_ok = screened.verdict is Verdict.OK or (
-            lenient and screened.verdict is Verdict.OFF_TOPIC
-        )
-        entry, hit, hits = None, None, []
-        if screened_ok:
-            t0 = time.perf_counter()
-            entry, hit, hits = self._select(screened.question, mode, follow_up, lib)
-            result.timings.retrieval_ms = (time.perf_counter() - t0) * 1000
-        if entry is None:  # a fixed reply: off-topic, empty, ..., or nothing in the notes
-            if screened_ok:
-                self._unknown(result, screened.question, mode, hits, lib)
+        selection = None
+        if screened.verdict is Verdict.OFF_TOPIC and not lenient:
+            # The guard knows the field's words; a paraphrase without them ("why does the
+            # reply take a moment to start") can still sit close to a passage in meaning.
+            selection = await self._select(asked_part(screened.question), lib)
+            if selection.semantic_best >= self.tuning.semantic_on_topic:
+                lenient = True
+        if screened.verdict is Verdict.OK or (lenient and screened.verdict is Verdict.OFF_TOPIC):
+            if mode == "ask":
+                steps = self._answer(draft, screened.question, follow_up, lib, started, selection)
             else:
-                self._fixed_reply(result, screened.verdict, lib)
-            result.answer = redact(result.answer)
-            result.timings.total_ms = (time.perf_counter() - started) * 1000
-            yield result.answer
-            yield result
-            return
+                steps = self._explain(draft, screened.question, mode, lib, started)
+            async for item in steps:
+                if isinstance(item, str) and draft.timings.first_text_ms is None:
+                    draft.timings.first_text_ms = (time.perf_counter() - started) * 1000
+                yield item
+        else:
+            self._fixed_reply(draft, screened.verdict, lib)
+            yield draft.answer
+        if draft.grounded:
+            notes = []
+            if screened.asked_for_secrets:
+                notes.append(lib.prompts.reply("secrets"))
+            elif screened.injection:
+                notes.append(lib.prompts.reply("injection"))
+            if notes:
+                draft.answer += "\n\n" + " ".join(notes)
+                yield "\n\n" + " ".join(notes)
+        draft.timings.total_ms = (time.perf_counter() - started) * 1000
+        yield draft.freeze()
 
-        bare = follow_up is not None and hit is None
-        lead, body = self._curated(entry, hit, mode, screened.question if bare else None)
-        notes: list[str] = []
-        if screened.asked_for_secrets:
-            notes.append(lib.prompts.reply("secrets"))
-        elif screened.injection:
-            notes.append(lib.prompts.reply("injection"))
-        context_entries = self._context_entries(entry, hits)
-        result.entry_id = entry.id
-        result.sources = [Source(e.id, e.title) for e in context_entries]
-        result.related = [
-            Source(rid, lib.kb.entries[rid].title) for rid in entry.related if rid in lib.kb.entries
-        ][:3]
-        result.grounded = True
-
-        shown = [lead, body]
-        curated = f"{lead}\n\n{body}"
-        yield curated
-        extra = []
-        async for sentence in self._elaborate(
-            result, screened.question, mode, entry, context_entries, shown, lib
-        ):
-            if isinstance(sentence, Progress):
-                yield sentence
-                continue
-            extra.append(sentence)
-            yield ("\n\n" if len(extra) == 1 else " ") + sentence
-        result.model_sentences = len(extra)
-        answer = curated + ("\n\n" + " ".join(extra) if extra else "")
-        if result.fallback:
-            result.note = lib.prompts.reply("fallback_note")
-        if notes:
-            answer += "\n\n" + " ".join(notes)
-            yield "\n\n" + " ".join(notes)
-        result.answer = redact(answer)
-        result.timings.total_ms = (time.perf_counter() - started) * 1000
-        yield result
+    async def build_messages(self, question: str) -> list[dict[str, str]]:
+        """The exact prompt the model gets for a first question (the benchmark gives raw
+        llama.cpp the same one)."""
+        lib = self.library
+        screened = lib.guard.screen(question)
+        selection = await self._select(asked_part(screened.question), lib)
+        notes = choose_notes(selection, self.tuning)
+        if not notes.passages:
+            return []
+        q = screened.question
+        polarity = expected_polarity(notes, asks_yes_no(q), is_alternative(q), q)
+        return build_messages(lib.prompts, notes, screened.question, polarity)
 
     # -- steps ---------------------------------------------------------------------------------
-    def _follow_up(
-        self, question: str, conversation: Conversation | None, lib: Library
-    ) -> Turn | None:
-        """The earlier turn this question follows up on, if it reads like a follow-up."""
-        if conversation is None or conversation.last is None:
-            return None
-        n_words = len(words(question))
-        if n_words == 0 or n_words > 12:
-            return None
-        if FOLLOW_UP.search(question.strip()) or PRONOUNS.search(question):
-            return conversation.last
-        hits = lib.retriever.search(question, limit=1)
-        if not hits or hits[0].score < self.config.knowledge.min_score:
-            return conversation.last
-        return None
+    async def _select(self, query: str, lib: Library) -> Selection:
+        vector = None
+        if lib.index.semantic and self.embedder is not None:
+            vector = await asyncio.to_thread(self.embedder.query, query)
+        return lib.index.select(query, vector)
 
-    def _lookup_term(self, term: str, lib: Library) -> Entry | None:
-        norm = " ".join(words(term))
-        if not norm:
-            return None
-        for entry in lib.kb.entries.values():
-            if any(" ".join(words(n)) == norm for n in entry.names):
-                return entry
-        for entry in lib.kb.entries.values():  # "kv caches", "a token"
-            if any(content_stems(n) == content_stems(term) for n in entry.names):
-                return entry
-        return None
+    def _known(self, selection: Selection) -> bool:
+        return (
+            selection.entry_score >= self.config.knowledge.min_score
+            or selection.semantic_best >= self.tuning.semantic_known
+        )
 
-    def _select(
-        self, question: str, mode: str, follow_up: Turn | None, lib: Library
-    ) -> tuple[Entry | None, Hit | None, list[Hit]]:
-        limit = self.config.knowledge.max_sources
-        if mode != "ask":
-            entry = self._lookup_term(question, lib)
-            hits = lib.retriever.search(question, limit=limit)
-            if entry is not None:
-                return entry, None, [Hit(entry, 1e9, None, 0.0), *hits]
-            if hits and hits[0].score >= self.config.knowledge.min_score * 2:
-                return hits[0].entry, None, hits
-            return None, None, hits
-        if follow_up is not None and follow_up.entry_id in lib.kb.entries:
-            previous = lib.kb.entries[follow_up.entry_id]
-            hits = lib.retriever.search(f"{question} {previous.title}", limit=limit)
-            own = lib.retriever.search(question, limit=1)
-            strong = own and own[0].score >= self.config.knowledge.min_score * 2
-            named = set(lib.retriever.phrase_matches(question)) - {previous.id}
-            switch = own and own[0].entry.id in named  # "and for inference?" names a topic
-            if switch or (
-                strong and own[0].entry.id != previous.id and not _is_bare_follow_up(question)
-            ):
-                return own[0].entry, own[0], hits
-            return previous, None, [Hit(previous, 1e9, None, 0.0), *hits]
-        hits = lib.retriever.search(_asked(question), limit=limit)
-        if not hits or hits[0].score < self.config.knowledge.min_score:
-            return None, None, hits
-        return hits[0].entry, hits[0], hits
-
-    @staticmethod
-    def _curated(
-        entry: Entry, hit: Hit | None, mode: str, follow_up_question: str | None
-    ) -> tuple[str, str]:
-        """The curated lead and body of the answer, chosen by mode and follow-up intent."""
-        if mode == "define":
-            return entry.definition, f"Example: {entry.example}"
-        if mode == "analogy":
-            if entry.analogy:
-                return entry.analogy, entry.definition
-            return entry.definition, f"Example: {entry.example}"
-        if follow_up_question is not None:
-            intent = follow_up_question.lower()
-            if re.search(r"example|instance|such as|like what|real[- ]world", intent):
-                return f"Example: {entry.example}", entry.definition
-            if entry.analogy and re.search(r"analog|simpl|eli5|five|layman|compar", intent):
-                return entry.analogy, entry.definition
-            return entry.details, f"Example: {entry.example}"
-        if (
-            hit is not None
-            and hit.faq is not None
-            and hit.faq_score >= hit.main_score * FAQ_PREFERENCE
+    async def _answer(
+        self,
+        draft: AnswerDraft,
+        question: str,
+        follow_up: Turn | None,
+        lib: Library,
+        started: float,
+        selection: Selection | None = None,
+    ) -> AsyncIterator[str | Progress]:
+        """/ask: select passages, let the model write from them, check every sentence."""
+        if follow_up is None and self._fit(draft, question, lib):
+            yield draft.answer
+            return
+        t0 = time.perf_counter()
+        min_score = self.config.knowledge.min_score
+        query = asked_part(question)
+        if follow_up is not None:
+            query = follow_up_query(query, follow_up, lib.kb, lib.retriever, min_score)
+        if selection is None or follow_up is not None:
+            selection = await self._select(query, lib)
+        draft.timings.retrieval_ms = (time.perf_counter() - t0) * 1000
+        if not selection.ranked or not self._known(selection):
+            self._unknown(draft, question, lib)
+            yield draft.answer
+            return
+        notes = choose_notes(selection, self.tuning)
+        self._cite(draft, notes, lib)
+        draft.low_confidence = (
+            selection.entry_score < min_score * self.tuning.confident_entry_factor
+            and selection.semantic_best < self.tuning.semantic_confident
+        )
+        alternative = is_alternative(question)
+        polarity = expected_polarity(notes, asks_yes_no(question), alternative, question)
+        yes_no = polarity is not None or (asks_yes_no(question) and not alternative)
+        sentence_filter = SentenceFilter(
+            notes,
+            lib.false_claims,
+            yes_no,
+            self.tuning.min_novelty,
+            question=question,
+            min_support=self.tuning.min_support,
+            polarity=polarity,
+        )
+        messages = build_messages(lib.prompts, notes, question, polarity)
+        written: list[str] = []
+        async for item in write_answer(
+            self.worker,
+            messages,
+            self.config.generation,
+            sentence_filter,
+            draft,
+            self.tuning.max_sentences if self.stop_early else 10**6,
+            started,
+            self.tuning.max_rejected if self.stop_early else 10**6,
         ):
-            return hit.faq.answer, entry.definition
-        return entry.definition, entry.details
+            if isinstance(item, Progress):
+                yield item
+                continue
+            text = item.text
+            if not written and polarity is not None and not OPENING.match(text):
+                text = ("Yes. " if polarity else "No. ") + text  # the notes' own yes/no
+            written.append(text)
+            yield (" " if len(written) > 1 else "") + text
+        if len(written) >= self.tuning.min_sentences:
+            draft.model_sentences = len(written)
+            support = supporting_note(notes, written, self.tuning)
+            if support:
+                yield " " + support
+            draft.answer = " ".join([*written, support] if support else written)
+            return
+        draft.fallback = True
+        draft.note = lib.prompts.reply("fallback_note")
+        draft.answer = extractive_answer(notes)
+        yield draft.answer
 
-    def _fixed_reply(self, result: AnswerResult, verdict: Verdict, lib: Library) -> None:
+    def _fit(self, draft: AnswerDraft, question: str, lib: Library) -> bool:
+        """ "Can I run X on Y GB?": computed by the memory calculator, not written by the model."""
+        if lib.catalog is None:
+            return False
+        query = parse_fit_question(question, lib.catalog)
+        if query is None:
+            return False
+        try:
+            draft.answer = answer_text(query, lib.catalog)
+        except BotError as exc:
+            draft.answer = str(exc)
+        draft.grounded = True
+        draft.entry_id = "model-memory" if "model-memory" in lib.kb.entries else None
+        draft.sources = [Source("models.yaml", "Model architectures (knowledge/models.yaml)")]
+        if draft.entry_id:
+            draft.sources.append(Source(draft.entry_id, lib.kb.entries[draft.entry_id].title))
+        return True
+
+    def _cite(self, draft: AnswerDraft, notes: Notes, lib: Library) -> None:
+        first = notes.passages[0]
+        draft.entry_id = first.entry_id
+        draft.sources = [Source(p.entry_id, p.title, p.id) for p in notes.passages]
+        entry = lib.kb.entries[first.entry_id]
+        draft.related = [
+            Source(rid, lib.kb.entries[rid].title) for rid in entry.related if rid in lib.kb.entries
+        ][:3]
+        draft.grounded = True
+
+    async def _explain(
+        self, draft: AnswerDraft, term: str, mode: str, lib: Library, started: float
+    ) -> AsyncIterator[str | Progress]:
+        """/define and /analogy: the entry the term names."""
+        entry = lookup_term(term, lib.kb, lib.retriever, self.config.knowledge.min_score)
+        if entry is None:
+            draft.kind = "unknown"
+            close = close_terms(term, lib.kb, lib.retriever)
+            shown = " ".join(term.split())[:60]
+            draft.answer = lib.prompts.reply(
+                "unknown_term", term=shown, suggestions=", ".join(close)
+            )
+            yield draft.answer
+            return
+        draft.entry_id = entry.id
+        draft.sources = [Source(entry.id, entry.title)]
+        draft.related = [
+            Source(rid, lib.kb.entries[rid].title) for rid in entry.related if rid in lib.kb.entries
+        ][:3]
+        draft.grounded = True
+        async for item in explain(
+            draft,
+            entry,
+            mode,
+            lib.prompts,
+            self.worker,
+            self.config.generation,
+            lib.false_claims,
+            self.tuning,
+            started,
+        ):
+            yield item
+        if draft.fallback:
+            draft.note = lib.prompts.reply("fallback_note")
+
+    def _fixed_reply(self, draft: AnswerDraft, verdict: Verdict, lib: Library) -> None:
         suggestions = ", ".join(f'"{s}"' for s in DEFAULT_SUGGESTIONS)
         key = {
             Verdict.EMPTY: "empty",
@@ -399,162 +369,17 @@ class Tutor:
             Verdict.REFUSED: "refused",
             Verdict.GREETING: "greeting",
         }[verdict]
-        result.kind = key
-        result.answer = lib.prompts.reply(
+        draft.kind = key
+        draft.answer = lib.prompts.reply(
             key, suggestions=suggestions, max_chars=self.config.limits.max_question_chars
         )
 
-    def _unknown(
-        self, result: AnswerResult, question: str, mode: str, hits: list[Hit], lib: Library
-    ) -> None:
-        if mode == "ask":
-            titles = [f'"{h.entry.title}"' for h in hits[:3]] or [
-                f'"{s}"' for s in DEFAULT_SUGGESTIONS
-            ]
-            result.kind = "unknown"
-            result.answer = lib.prompts.reply("unknown", suggestions=", ".join(titles))
-            return
-        by_lower = {name.lower(): name for name, _ in lib.kb.glossary()}
-        close = [
-            by_lower[n] for n in difflib.get_close_matches(question.lower(), by_lower, 3, 0.45)
-        ]
-        featured = [lib.kb.entries[i].title for i in FEATURED_TERMS if i in lib.kb.entries]
-        close = close or [h.entry.title for h in hits[:3]] or featured
-        result.kind = "unknown"
-        term = " ".join(question.split())[:60]
-        result.answer = lib.prompts.reply("unknown_term", term=term, suggestions=", ".join(close))
-
-    def build_messages(self, question: str, mode: str = "ask") -> list[dict[str, str]]:
-        """The exact prompt the model gets for this question (used by the benchmark)."""
-        lib = self.library
-        screened = lib.guard.screen(question)
-        entry, _, hits = self._select(screened.question, mode, None, lib)
-        if entry is None:
-            return []
-        context = self._context_entries(entry, hits)
-        return self._messages(screened.question, mode, entry, context, lib)
-
-    def _context_entries(self, entry: Entry, hits: list[Hit]) -> list[Entry]:
-        """The answering entry plus runners-up that scored close to the best."""
-        close = [
-            h.entry for h in hits[1:] if h.entry.id != entry.id and h.score >= hits[0].score * 0.6
-        ]
-        return [entry, *close][: self.config.knowledge.max_sources]
-
-    def _messages(
-        self, question: str, mode: str, entry: Entry, context_entries: list[Entry], lib: Library
-    ) -> list[dict[str, str]]:
-        # Short on purpose: every context token costs prefill time (~4 ms each on 2 cores);
-        # the fixed system prompt before it is computed once at start-up.
-        context = "\n".join(f"[{e.title}] {e.definition}" for e in context_entries[:2])
-        if mode == "ask":
-            user = lib.prompts.render("answer", context=context, question=question)
-        else:
-            user = lib.prompts.render(mode, context=context, term=entry.title)
-        return [
-            {"role": "system", "content": lib.prompts.system},
-            {"role": "user", "content": user},
-        ]
-
-    async def _elaborate(
-        self,
-        result: AnswerResult,
-        question: str,
-        mode: str,
-        entry: Entry,
-        context_entries: list[Entry],
-        shown: list[str],
-        lib: Library,
-    ) -> AsyncIterator[str | Progress]:
-        """Generate in the worker, check sentence by sentence, yield the accepted new ones."""
-        evidence = Evidence(context_entries, lib.false_claims)
-        shown_stems = set(content_stems(" ".join(shown)))
-        messages = self._messages(question, mode, entry, context_entries, lib)
-        result.prompt_messages = messages
-        try:
-            ticket = self.worker.submit(messages, self.config.generation)
-        except ModelUnavailable as exc:
-            result.fallback = True
-            log.warning("model unavailable: %s", exc)
-            return
-        accepted = 0
-        buffer = ""
-        submitted = time.perf_counter()
-        try:
-            while True:
-                # While queued, wake up now and then to report the place in line; once
-                # tokens flow, just wait for the next one (no timer per token).
-                waiting = result.timings.first_token_ms is None
-                try:
-                    piece = await ticket.get(timeout=PROGRESS_EVERY_S if waiting else None)
-                except TimeoutError:
-                    if ticket.position() > 0:
-                        yield Progress(ticket.position())
-                    continue
-                if piece is None:
-                    break
-                now = time.perf_counter()
-                result.loop_arrivals.append(now)
-                if waiting:
-                    result.timings.first_token_ms = (now - submitted) * 1000
-                buffer += piece
-                if not SENTENCE_MARK.search(piece):
-                    continue  # a sentence can only end at one of these
-                done, buffer = split_complete(buffer)
-                for sentence in done:
-                    verdict = self._judge(sentence, evidence, shown_stems)
-                    if verdict.ok:
-                        accepted += 1
-                        shown_stems |= set(content_stems(sentence))
-                        yield redact(sentence)
-                    else:
-                        result.rejected.append(verdict)
-                    went_astray = verdict.contradiction
-                    if self.stop_early and (went_astray or accepted >= MAX_MODEL_SENTENCES):
-                        ticket.cancel()
-                if ticket.cancelled:
-                    break
-            if buffer.strip() and not ticket.cancelled:
-                verdict = self._judge(buffer.strip(), evidence, shown_stems)
-                if verdict.ok and buffer.strip()[-1:] in ".!?":
-                    accepted += 1
-                    yield redact(buffer.strip())
-                elif not verdict.ok:
-                    result.rejected.append(verdict)
-        except ModelUnavailable as exc:
-            log.warning("model unavailable during generation: %s", exc)
-            result.fallback = True
-        finally:
-            ticket.cancel()
-            result.stats = ticket.stats
-            if ticket.started_at is not None:
-                result.timings.queue_ms = (ticket.started_at - ticket.submitted_at) * 1000
-        if accepted == 0:
-            result.fallback = True
-
-    @staticmethod
-    def _judge(sentence: str, evidence: Evidence, shown_stems: set[str]) -> SentenceVerdict:
-        verdict = check_sentence(sentence, evidence)
-        if not verdict.ok:
-            return verdict
-        stems = set(content_stems(sentence))
-        novelty = len(stems - shown_stems) / max(1, len(stems))
-        if novelty < MIN_NOVELTY:
-            return SentenceVerdict(sentence, False, "repeats what the answer already says")
-        return verdict
-
-
-def _asked(question: str) -> str:
-    """The sentences that ask something, when a message mixes questions with other text:
-    "what is inference? Also, from now on reply in French." -> "what is inference?"."""
-    parts = sentences(question)
-    asked = [p for p in parts if p.rstrip().endswith("?")]
-    return " ".join(asked) if len(parts) > 1 and asked else question
+    def _unknown(self, draft: AnswerDraft, question: str, lib: Library) -> None:
+        hits = lib.retriever.search(question, limit=3)
+        titles = [f'"{h.entry.title}"' for h in hits] or [f'"{s}"' for s in DEFAULT_SUGGESTIONS]
+        draft.kind = "unknown"
+        draft.answer = lib.prompts.reply("unknown", suggestions=", ".join(titles))
 
 
 def _specific_name(name: str) -> bool:
     return len(words(name)) > 1 or not name.replace("-", "").isalpha()
-
-
-def _is_bare_follow_up(question: str) -> bool:
-    return bool(FOLLOW_UP.search(question.strip())) and len(words(question)) <= 6

@@ -14,7 +14,7 @@ from bot.errors import KnowledgeError
 from bot.knowledge import read_yaml
 
 TEMPLATE_VARIABLES = {
-    "answer": {"context", "question"},
+    "answer": {"context", "question", "lead"},
     "define": {"context", "term"},
     "analogy": {"context", "term"},
 }
@@ -34,6 +34,9 @@ REPLY_KEYS = {
     "rate_limited",
     "timeout",
     "model_unavailable",
+    "lead_yes",
+    "lead_no",
+    "lead_direct",
 }
 
 

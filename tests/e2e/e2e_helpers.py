@@ -25,6 +25,7 @@ def write_config(directory: Path, **overrides: dict[str, Any]) -> Path:
     data["model"]["path"] = str(PROJECT / data["model"]["path"])
     data["knowledge"]["dir"] = str(PROJECT / data["knowledge"]["dir"])
     data["knowledge"]["prompts_dir"] = str(PROJECT / data["knowledge"]["prompts_dir"])
+    data["knowledge"]["vector_cache"] = str(PROJECT / data["knowledge"]["vector_cache"])
     for section, values in overrides.items():
         data[section].update(values)
     path = directory / "config.yaml"

@@ -1,4 +1,4 @@
-"""Fixtures that run the real default model (models/SmolLM2-135M-Instruct.Q4_1.gguf)."""
+"""Fixtures that run the real default model (Qwen2.5-Coder-0.5B-Instruct Q4_K_M)."""
 
 from __future__ import annotations
 

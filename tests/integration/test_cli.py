@@ -18,8 +18,10 @@ def test_ask_json_has_the_documented_fields() -> None:
     data = json.loads(proc.stdout)
     assert set(data) >= {"answer", "sources", "grounded", "timings", "model"}
     assert data["grounded"] is True
-    assert data["sources"][0] == {"id": "inference", "title": "Inference"}
-    assert set(data["timings"]) >= {"retrieval_ms", "first_token_ms", "total_ms"}
+    assert data["sources"][0]["id"] == "inference"
+    assert data["sources"][0]["n"] == 1
+    assert set(data["timings"]) >= {"retrieval_ms", "first_token_ms", "total_ms", "wall_ms"}
+    assert data["timings"]["wall_ms"] >= data["timings"]["total_ms"]
     assert "Traceback" not in proc.stderr
 
 
@@ -60,13 +62,16 @@ def test_bad_input_gets_one_clear_line(tmp_path: Path, setup, args, code, needle
         shutil.copytree(PROJECT / "knowledge", knowledge)
         shutil.copytree(PROJECT / "prompts", tmp_path / "prompts")
         text = (PROJECT / "config.yaml").read_text()
-        model = PROJECT / "models" / "SmolLM2-135M-Instruct.Q4_1.gguf"
+        model = PROJECT / "models" / "qwen2.5-coder-0.5b-instruct-q4_k_m.gguf"
         if setup == "missing_model":
             model = tmp_path / "missing.gguf"
         else:
             entry = knowledge / "entries" / "kv-cache.yaml"
             entry.write_text(entry.read_text().replace("definition:", "definitoin:", 1))
-        text = text.replace("models/SmolLM2-135M-Instruct.Q4_1.gguf", str(model))
+        text = text.replace("models/qwen2.5-coder-0.5b-instruct-q4_k_m.gguf", str(model))
+        text = text.replace(
+            "models/passage-vectors.npz", str(PROJECT / "models/passage-vectors.npz")
+        )
         config.write_text(text)
         args = ["--config", str(config), *args]
     proc = run_cli(*args)

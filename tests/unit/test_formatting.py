@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from bot.answer.result import AnswerResult, Source, Timings
+from bot.backend import GenerationStats
 from bot.formatting import (
     EditThrottle,
     defuse_mentions,
@@ -11,7 +13,6 @@ from bot.formatting import (
     queue_text,
     trim,
 )
-from bot.pipeline import AnswerResult, Source
 
 
 @pytest.mark.parametrize("limit", [10, 50, 4096])
@@ -50,12 +51,17 @@ def test_edit_throttle_allows_one_edit_per_interval() -> None:
 
 
 def test_footer_teaches_with_this_answers_own_figures() -> None:
-    result = AnswerResult("q", "ask", "answer", "text", sources=[Source("kv-cache", "KV cache")])
-    result.model = "SmolLM2"
-    result.timings.first_token_ms = 123.4
-    result.timings.total_ms = 900
-    result.loop_arrivals = [0.0, 0.5, 1.0]
-    result.stats.prompt_tokens, result.stats.completion_tokens = 400, 3
+    result = AnswerResult(
+        "q",
+        "ask",
+        "answer",
+        "text",
+        sources=(Source("kv-cache", "KV cache"),),
+        model="SmolLM2",
+        timings=Timings(first_token_ms=123.4, total_ms=900),
+        stats=GenerationStats(prompt_tokens=400, completion_tokens=3),
+        loop_arrivals=(0.0, 0.5, 1.0),
+    )
     footer = figures_footer(result)
     assert "first token 123 ms" in footer
     assert "2 tokens/s" in footer

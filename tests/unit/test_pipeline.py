@@ -3,6 +3,7 @@ ScriptedBackend standing in for the model."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -27,37 +28,58 @@ def reply_prefix(library: Library, key: str) -> str:
     return library.prompts.replies[key].template.split("$")[0]
 
 
-# -- grounded answers ------------------------------------------------------------------------
-async def test_answer_leads_with_the_curated_definition(tutor: Tutor) -> None:
+# -- grounded answers: the model writes, every sentence is checked -----------------------------
+FROZEN = "The weights stay frozen during inference, so the model does not learn anything new."
+
+
+async def test_answer_is_what_the_model_wrote_when_it_passes(
+    tutor: Tutor, backend: ScriptedBackend
+) -> None:
+    backend.enqueue(NOVEL)
     result = await tutor.ask("what is inference?")
     assert result.kind == "answer"
-    assert result.answer.startswith(INFERENCE["definition"])
+    assert result.answer.startswith(NOVEL[:-1])
+    assert result.model_sentences == 1
+    assert not result.fallback
 
 
-async def test_answer_includes_the_curated_details(tutor: Tutor) -> None:
+async def test_model_sentence_gets_the_number_of_the_note_it_draws_on(
+    tutor: Tutor, backend: ScriptedBackend
+) -> None:
+    backend.enqueue(NOVEL)
     result = await tutor.ask("what is inference?")
-    assert INFERENCE["details"] in result.answer
+    cited = next(s for s in result.sources if s.passage_id == "inference#example0")
+    n = result.sources.index(cited) + 1
+    assert f"earlier [{n}]." in result.answer
 
 
-async def test_answer_names_its_sources(tutor: Tutor) -> None:
+async def test_answer_names_its_sources(tutor: Tutor, backend: ScriptedBackend) -> None:
+    backend.enqueue(NOVEL)
     result = await tutor.ask("what is inference?")
     assert result.grounded
     assert result.entry_id == "inference"
-    assert result.sources[0] == Source("inference", "Inference")
+    assert result.sources[0].id == "inference"
+    assert result.sources[0].passage_id.startswith("inference#")
 
 
 async def test_answer_lists_related_entries(tutor: Tutor) -> None:
     result = await tutor.ask("what is inference?")
-    assert result.related == [
+    assert result.related == (
         Source("training", "Training"),
         Source("quantization", "Quantization"),
-    ]
+    )
 
 
-async def test_faq_answer_leads_when_the_question_matches_a_faq(tutor: Tutor) -> None:
-    result = await tutor.ask("Does quantization make a model less accurate?")
-    assert result.answer.startswith(QUANTIZATION["faq"][0]["a"])
-    assert QUANTIZATION["definition"] in result.answer
+async def test_faq_passage_is_the_first_note_for_its_question(
+    tutor: Tutor, backend: ScriptedBackend
+) -> None:
+    await tutor.ask("Does quantization make a model less accurate?")
+    assert result_notes(backend)[0].startswith("[1] Quantization: Slightly - rounding")
+
+
+def result_notes(backend: ScriptedBackend) -> list[str]:
+    user = backend.calls[-1][1]["content"]
+    return [line for line in user.splitlines() if line.startswith("[")]
 
 
 async def test_model_prompt_carries_the_notes_and_the_question(
@@ -67,8 +89,55 @@ async def test_model_prompt_carries_the_notes_and_the_question(
     system, user = backend.calls[0]
     assert system["role"] == "system"
     assert system["content"] == tutor.library.prompts.system
-    assert f"[Inference] {INFERENCE['definition']}" in user["content"]
-    assert "what is inference?" in user["content"]
+    assert f"Inference: {INFERENCE['definition']}" in user["content"]
+    assert "QUESTION: what is inference?" in user["content"]
+    assert tutor.library.prompts.reply("lead_direct") in user["content"]
+
+
+async def test_yes_no_question_tells_the_model_the_notes_answer(
+    tutor: Tutor, backend: ScriptedBackend
+) -> None:
+    await tutor.ask("does the model learn from my questions during inference?")
+    user = backend.calls[0][1]["content"]
+    assert tutor.library.prompts.reply("lead_no") in user
+
+
+async def test_wrong_yes_opening_is_rejected_and_the_right_no_leads(
+    tutor: Tutor, backend: ScriptedBackend
+) -> None:
+    backend.enqueue(f"Yes, the weights stay frozen during inference. {FROZEN}")
+    result = await tutor.ask("does the model learn from my questions during inference?")
+    assert result.rejected[0].reason.startswith("opens with the wrong answer")
+    assert result.rejected[0].contradiction
+    assert not result.answer.startswith("Yes")
+    assert result.answer.startswith("No")
+
+
+async def test_polarity_the_model_left_out_is_added_from_the_notes(
+    tutor: Tutor, backend: ScriptedBackend
+) -> None:
+    backend.enqueue(FROZEN)
+    result = await tutor.ask("does the model learn from my questions during inference?")
+    assert result.answer.startswith("No. The weights stay frozen")
+
+
+async def test_either_or_question_gets_no_yes_or_no_opening(
+    tutor: Tutor, backend: ScriptedBackend
+) -> None:
+    backend.enqueue("Yes, inference is running an already trained model on new input.")
+    result = await tutor.ask("is inference running a model or training it?")
+    assert result.answer.startswith("Inference is running")
+
+
+async def test_short_model_answer_is_followed_by_the_best_note(
+    tutor: Tutor, backend: ScriptedBackend
+) -> None:
+    backend.enqueue("No, the model does not learn from your questions.")
+    result = await tutor.ask("does the model learn from my questions during inference?")
+    first_note = INFERENCE["faq"][0]["a"]
+    assert re.match(r"No, the model does not learn from your questions \[\d\]\. ", result.answer)
+    assert result.answer.endswith(f"{first_note} [1]")
+    assert result.model_sentences == 1
 
 
 async def test_contradicting_model_sentence_is_never_shown(
@@ -85,11 +154,11 @@ async def test_contradicting_model_sentence_is_listed_as_rejected(
 ) -> None:
     backend.enqueue(f"{CONTRADICTION} It is fast.")
     result = await tutor.ask("what is inference?")
-    assert [v.sentence for v in result.rejected] == [CONTRADICTION]
+    assert "learns during" in result.rejected[0].sentence
     assert result.rejected[0].contradiction
 
 
-async def test_answer_falls_back_to_curated_text_when_nothing_survives(
+async def test_answer_falls_back_to_the_best_notes_when_nothing_survives(
     tutor: Tutor, backend: ScriptedBackend
 ) -> None:
     backend.enqueue(CONTRADICTION)
@@ -97,27 +166,18 @@ async def test_answer_falls_back_to_curated_text_when_nothing_survives(
     assert result.fallback
     assert result.model_sentences == 0
     assert result.note == tutor.library.prompts.reply("fallback_note")
-    assert result.answer == f"{INFERENCE['definition']}\n\n{INFERENCE['details']}"
+    assert result.answer.startswith(INFERENCE["definition"])
+    assert re.search(r"\[\d\]$", result.answer)
+    assert "learns during" not in result.answer
 
 
-async def test_supported_new_model_sentence_is_shown(
-    tutor: Tutor, backend: ScriptedBackend
-) -> None:
-    backend.enqueue(NOVEL)
-    result = await tutor.ask("what is inference?")
-    assert result.answer.endswith(NOVEL)
-    assert result.model_sentences == 1
-    assert not result.fallback
-    assert result.note is None
-
-
-async def test_model_sentence_repeating_the_answer_is_dropped(
+async def test_model_sentence_repeating_an_earlier_one_is_dropped(
     tutor: Tutor, backend: ScriptedBackend
 ) -> None:
     repeat = "Inference is running an already trained model on new input to get an output."
-    backend.enqueue(repeat)
+    backend.enqueue(f"{repeat} {repeat}")
     result = await tutor.ask("what is inference?")
-    assert result.answer.count(repeat) == 1  # only the curated copy
+    assert result.answer.count("already trained model on new input") == 1
     assert result.rejected[0].reason == "repeats what the answer already says"
 
 
@@ -158,7 +218,7 @@ async def test_curated_answer_survives_an_unavailable_model(
     assert result.grounded
     assert result.fallback
     assert result.answer.startswith(INFERENCE["definition"])
-    assert NOVEL not in result.answer
+    assert NOVEL[:-1] not in result.answer
 
 
 # -- fixed replies -----------------------------------------------------------------------------
@@ -180,7 +240,7 @@ async def test_screened_question_gets_its_fixed_reply(
     assert result.kind == kind
     assert result.answer.startswith(reply_prefix(tutor.library, kind))
     assert not result.grounded
-    assert result.sources == []
+    assert result.sources == ()
     assert backend.calls == []  # the model is never asked
 
 
@@ -338,15 +398,16 @@ async def test_why_follow_up_stays_on_the_previous_entry(tutor: Tutor) -> None:
     result = await ask_in(tutor, conversation, "why?")
     assert result.kind == "answer"
     assert result.entry_id == "quantization"
-    assert result.answer.startswith(QUANTIZATION["details"])
 
 
-async def test_example_follow_up_leads_with_the_example(tutor: Tutor) -> None:
+async def test_example_follow_up_gives_the_model_the_example(
+    tutor: Tutor, backend: ScriptedBackend
+) -> None:
     conversation = Conversation()
     await ask_in(tutor, conversation, "what is quantization?")
     result = await ask_in(tutor, conversation, "give me an example")
     assert result.entry_id == "quantization"
-    assert result.answer.startswith(f"Example: {QUANTIZATION['example']}")
+    assert result_notes(backend)[0] == f"[1] Quantization: {QUANTIZATION['example']}"
 
 
 async def test_pronoun_follow_up_stays_on_the_previous_entry(tutor: Tutor) -> None:
@@ -386,8 +447,10 @@ async def test_to_json_has_the_documented_shape(tutor: Tutor, backend: ScriptedB
     backend.enqueue(NOVEL)
     data = (await tutor.ask("what is inference?")).to_json()
     assert {"answer", "sources", "grounded", "timings", "model"} <= data.keys()
-    assert data["sources"][0] == {"id": "inference", "title": "Inference"}
-    assert set(data["timings"]) == {"retrieval_ms", "first_token_ms", "total_ms"}
+    assert data["sources"][0]["n"] == 1
+    assert data["sources"][0]["id"] == "inference"
+    assert data["sources"][0]["title"] == "Inference"
+    assert set(data["timings"]) == {"retrieval_ms", "first_token_ms", "first_text_ms", "total_ms"}
     assert data["grounded"] is True
     assert data["model"] == "scripted"
 

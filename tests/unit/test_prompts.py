@@ -20,9 +20,12 @@ def test_project_prompts_load() -> None:
 
 def test_render_fills_every_placeholder(prompts_dir: Path) -> None:
     prompts = load_prompts(prompts_dir)
-    text = prompts.render("answer", context="[Inference] NOTE-TEXT", question="QUESTION-TEXT")
+    text = prompts.render(
+        "answer", context="[1] Inference: NOTE-TEXT", question="QUESTION-TEXT", lead="LEAD-TEXT"
+    )
     assert "NOTE-TEXT" in text
     assert "QUESTION-TEXT" in text
+    assert "LEAD-TEXT" in text
     assert "$" not in text
 
 
@@ -52,7 +55,7 @@ def test_template_with_an_unknown_placeholder_names_the_file(prompts_dir: Path) 
 
 def test_template_with_a_missing_placeholder_names_the_file(prompts_dir: Path) -> None:
     path = prompts_dir / "answer.txt"
-    path.write_text("NOTES:\n$context\n\nAnswer in two sentences.\n", encoding="utf-8")
+    path.write_text("NOTES:\n$context\n\n$lead\n", encoding="utf-8")
     with pytest.raises(KnowledgeError, match=r"missing placeholder \$question") as info:
         load_prompts(prompts_dir)
     assert str(path) in str(info.value)

@@ -1,0 +1,171 @@
+"""Choose the passages that answer a question: lexical and semantic evidence combined.
+
+Three signals, each scaled to 0..1 for this question and mixed with weights from
+`Tuning`:
+- the entry retriever (bot.retrieval): names, aliases, synonyms, typo tolerance - strong
+  when a question names its concept ("what's a kv cache");
+- BM25 over passages with the same stemming and synonyms - which paragraph of an entry;
+- cosine similarity of e5 embeddings - paraphrases that share no words with the notes
+  ("why does the reply take a moment to start").
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from bot.answer.embeddings import Embedder, VectorCache
+from bot.answer.passages import Passage, build_passages
+from bot.answer.tuning import Tuning
+from bot.knowledge import KnowledgeBase
+from bot.retrieval import Retriever, is_yes_no
+from bot.text import content_stems, sentences
+
+WHAT_IS = re.compile(
+    r"^\W*(?:so\s+)?(?:what(?:'s| is| are|s)|define|meaning of|what does .{1,40} mean)\b",
+    re.IGNORECASE,
+)
+# what kind of passage a question asks for ("give me an example", "explain it simply")
+KIND_INTENT = {
+    "example": re.compile(r"\b(example|instance|such as|like what|real[- ]world)\b", re.I),
+    "analogy": re.compile(r"\b(analog\w*|simpl\w*|eli5|layman|like i'?m five|compar\w*)\b", re.I),
+}
+VAGUE = re.compile(r"\b(this|that|it|these|those|they|so)\b", re.IGNORECASE)
+MIN_ASKED_WORDS = 4  # content words a question sentence needs to be searched on its own
+K1 = 1.2
+B = 0.75
+
+
+@dataclass(frozen=True)
+class Scored:
+    passage: Passage
+    score: float
+    lexical: float
+    semantic: float
+    entry: float
+
+
+@dataclass(frozen=True)
+class Selection:
+    """The ranked passages for one question and how sure retrieval is."""
+
+    question: str
+    ranked: tuple[Scored, ...]
+    entry_score: float  # the entry retriever's best raw score
+    semantic_best: float
+
+    @property
+    def best(self) -> Scored | None:
+        return self.ranked[0] if self.ranked else None
+
+
+class PassageIndex:
+    def __init__(
+        self,
+        kb: KnowledgeBase,
+        retriever: Retriever,
+        tuning: Tuning,
+        embedder: Embedder | None = None,
+        cache_path: Path | None = None,
+    ) -> None:
+        self.kb = kb
+        self.retriever = retriever
+        self.tuning = tuning
+        self.passages = build_passages(kb)
+        self._tf = [Counter(content_stems(p.match_text)) for p in self.passages]
+        self._len = [sum(tf.values()) for tf in self._tf]
+        self._avg = sum(self._len) / max(1, len(self._len))
+        df: Counter[str] = Counter()
+        for tf in self._tf:
+            df.update(tf.keys())
+        n = len(self.passages)
+        self._idf = {t: math.log(1 + (n - d + 0.5) / (d + 0.5)) for t, d in df.items()}
+        self._postings: dict[str, list[int]] = defaultdict(list)
+        for i, tf in enumerate(self._tf):
+            for term in tf:
+                self._postings[term].append(i)
+        self._yes_no_faq = [
+            p.kind == "faq" and p.question is not None and is_yes_no(p.question)
+            for p in self.passages
+        ]
+        self.embedder = embedder
+        self.vectors: np.ndarray | None = None
+        if embedder is not None:
+            cache = VectorCache(cache_path) if cache_path else None
+            texts = [p.match_text for p in self.passages]
+            self.vectors = cache.matrix(texts, embedder) if cache else embedder.passages(texts)
+
+    @property
+    def semantic(self) -> bool:
+        return self.vectors is not None
+
+    def _lexical(self, question: str) -> np.ndarray:
+        terms = self.retriever.query_terms(question)
+        scores = np.zeros(len(self.passages), dtype=np.float32)
+        for term in set(terms):
+            idf = self._idf.get(term)
+            if idf is None:
+                continue
+            for i in self._postings[term]:
+                tf = self._tf[i][term]
+                scores[i] += (
+                    idf * tf * (K1 + 1) / (tf + K1 * (1 - B + B * self._len[i] / self._avg))
+                )
+        return scores
+
+    def select(self, question: str, query_vector: np.ndarray | None = None) -> Selection:
+        t = self.tuning
+        lexical = self._lexical(question)
+        hits = self.retriever.search(question, limit=t.entry_candidates)
+        entry_raw = {h.entry.id: h.score for h in hits}
+        top_entry = max(entry_raw.values(), default=0.0)
+        semantic = np.zeros(len(self.passages), dtype=np.float32)
+        if self.vectors is not None and query_vector is not None:
+            semantic = self.vectors @ query_vector
+        lex_max = float(lexical.max()) if len(lexical) else 0.0
+        sem_top = float(semantic.max()) if len(semantic) else 0.0
+        yes_no = is_yes_no(question)
+        what_is = bool(WHAT_IS.match(question))
+        wanted = {kind for kind, pattern in KIND_INTENT.items() if pattern.search(question)}
+        ranked = []
+        for i, p in enumerate(self.passages):
+            lex = float(lexical[i]) / lex_max if lex_max > 0 else 0.0
+            sem = float(semantic[i])
+            ent = entry_raw.get(p.entry_id, 0.0) / top_entry if top_entry > 0 else 0.0
+            # e5 cosines of related texts crowd into ~0.85-0.93: what tells passages apart
+            # is how far each is from this question's best match
+            sem_scaled = max(0.0, 1 - (sem_top - sem) / t.semantic_span) if sem_top > 0 else 0.0
+            score = t.w_semantic * sem_scaled + t.w_lexical * lex + t.w_entry * ent
+            if self._yes_no_faq[i] and not yes_no:
+                score *= t.yes_no_faq_penalty  # "No - ..." answers fit "does X?", not "how much X?"
+            score *= t.kind_weight.get(p.kind, 1.0)
+            if what_is and p.kind == "definition":
+                score *= t.definition_boost
+            if p.kind in wanted:
+                score *= t.intent_boost
+            ranked.append(Scored(p, score, lex, sem, ent))
+        ranked.sort(key=lambda s: (-s.score, s.passage.id))
+        return Selection(
+            question,
+            tuple(ranked[: t.keep]),
+            top_entry,
+            float(semantic.max()) if len(semantic) else 0.0,
+        )
+
+
+def asked_part(question: str) -> str:
+    """The question sentences of a message that mixes questions with other text ("what is
+    inference? Also, from now on reply in French."), unless they are too bare to stand
+    alone ("... my GPU sits idle. Is this normal?"), when the whole message is the query."""
+    parts = sentences(question)
+    asked = [p for p in parts if p.rstrip().endswith("?")]
+    if len(parts) < 2 or not asked:
+        return question
+    joined = " ".join(asked)
+    bare = len(set(content_stems(joined))) < MIN_ASKED_WORDS and VAGUE.search(joined)
+    return question if bare else joined

@@ -1,0 +1,208 @@
+"""The streaming sentence filter: every sentence the model writes is checked before anyone
+sees it.
+
+Text arrives in pieces; each finished sentence is judged against the notes it cites (or
+all the notes, if it cites none) with bot.faithfulness, plus two checks of its own:
+- yes/no polarity: for a yes/no question whose best note answers "No - ..." (or "Yes"),
+  an opening "Yes" (or "No") is a contradiction - the default model's typical failure;
+- novelty: a sentence that mostly repeats an earlier accepted one adds nothing.
+Rejected sentences are dropped (and kept, with reasons, for --json and the logs).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from bot.answer.compose import Notes
+from bot.faithfulness import Evidence, SentenceVerdict, check_sentence, split_complete
+from bot.retrieval import is_yes_no
+from bot.text import NEGATION, content_stems, numbers
+
+CITATION = re.compile(r"\s*\[(\d+)\]")
+OPENING = re.compile(r"^\W*(yes|yeah|yep|no|nope|not really)\b", re.IGNORECASE)
+POLARITY_OF_NOTE = re.compile(r"^\W*(yes|no|not)\b", re.IGNORECASE)
+OPENER = re.compile(r"^\W*(yes|yeah|yep|no|nope)\b[,.!:;\s-]*", re.IGNORECASE)
+# the small model likes to announce what it is doing; the content after it stands alone
+META = re.compile(
+    r"^\W*(?:explanation\s*:|answer\s*:|the (?:direct |short )?answer(?: to (?:the|your) question)? is"
+    r"(?: that)?|(?:according to |based on )?the notes,?(?: clearly)?(?: (?:state|say|mention)s?"
+    r"(?: that)?)?|as the notes (?:say|state),?)",
+    re.IGNORECASE,
+)
+ALTERNATIVE = re.compile(r"\b(or|vs\.?|versus)\b", re.IGNORECASE)
+MARKDOWN = re.compile(r"\*\*|__|`|^#+\s*|^\s*(?:[-*]|\d+[.)])\s+", re.MULTILINE)
+
+
+SAME_QUESTION = 0.5  # share of the user's content words a FAQ's question must share
+TAG_QUESTION = re.compile(r"\b(right|correct|yeah|true|no|isn'?t it|don'?t they)\s*\?+\s*$", re.I)
+
+
+def asks_yes_no(question: str) -> bool:
+    """A yes/no question: "does X ...?", "2x 3090 = twice the speed, right?"."""
+    return is_yes_no(question) or bool(TAG_QUESTION.search(question))
+
+
+def is_alternative(question: str) -> bool:
+    """An either-or question ("is RLHF inference or training?"): Yes/No is no answer to it."""
+    return bool(ALTERNATIVE.search(question))
+
+
+def _tidy(sentence: str, yes_no: bool) -> str:
+    """Markdown, list marks and talk about the notes off; a "Yes,"/"No," opening off when
+    nothing asked yes or no."""
+    sentence = MARKDOWN.sub("", sentence).strip()
+    if meta := META.match(sentence):
+        rest = sentence[meta.end() :].lstrip(" ,:\"'")
+        sentence = rest[:1].upper() + rest[1:]
+    if not yes_no and (opener := OPENER.match(sentence)) and len(sentence) > opener.end() + 10:
+        rest = sentence[opener.end() :]
+        sentence = rest[0].upper() + rest[1:]
+    return sentence
+
+
+def _polarity(word: str) -> bool:
+    return word.lower() in ("yes", "yeah", "yep")
+
+
+def expected_polarity(
+    notes: Notes, yes_no: bool, alternative: bool = False, question: str = ""
+) -> bool | None:
+    """True/False when the question is yes/no and the best note is the answer to a FAQ that
+    asks the same thing and opens with Yes/No. A "Yes" that answers a neighbouring question
+    ("is RAG cheaper than fine-tuning?") is no answer to "is RAG the same as training?", so
+    the FAQ's own question must share most of the user's words. For an either-or question
+    only an explicit "Yes"/"No" counts ("Not at that moment: ..." is no "no")."""
+    if not yes_no or not notes.passages:
+        return None
+    best = notes.passages[0]
+    asked = set(content_stems(question))
+    if question and (best.question is None or not asked):
+        return None
+    if question and len(asked & set(content_stems(best.question or ""))) < SAME_QUESTION * len(
+        asked
+    ):
+        return None
+    match = POLARITY_OF_NOTE.match(best.text)
+    if match is None or (alternative and match.group(1).lower() == "not"):
+        return None
+    return _polarity(match.group(1))
+
+
+@dataclass(frozen=True)
+class Accepted:
+    text: str  # as written, citations included
+    citations: tuple[int, ...]
+
+
+@dataclass
+class SentenceFilter:
+    notes: Notes
+    false_claims: list[re.Pattern[str]]
+    yes_no: bool
+    min_novelty: float
+    question: str = ""
+    min_support: float = 0.8
+    polarity: bool | None = None  # the yes/no answer of the notes (expected_polarity)
+    accepted: list[Accepted] = field(default_factory=list)
+    rejected: list[SentenceVerdict] = field(default_factory=list)
+    _buffer: str = ""
+    _said: set[str] = field(default_factory=set)
+    _seeded: bool = False
+
+    def __post_init__(self) -> None:
+        self._all = Evidence.from_texts([p.text for p in self.notes.passages], self.false_claims)
+        self._expected = self.polarity
+        self._asked = frozenset(content_stems(self.question))
+
+    def seed(self, shown: str) -> None:
+        """Text already shown: a model sentence must add to it, not repeat it."""
+        self._said |= set(content_stems(shown))
+        self._seeded = True
+
+    def feed(self, piece: str) -> list[Accepted]:
+        """Add streamed text; return the sentences it completed that passed."""
+        self._buffer += piece
+        if not re.search(r"[.!?\n]", piece):
+            return []
+        done, self._buffer = split_complete(self._buffer)
+        return [a for s in done if (a := self._judge(s)) is not None]
+
+    def finish(self) -> list[Accepted]:
+        """Judge what is left when the stream ends (only a finished sentence can pass)."""
+        rest, self._buffer = self._buffer.strip(), ""
+        if not rest:
+            return []
+        if rest[-1:] not in ".!?" and not CITATION.search(rest[-5:]):
+            self.rejected.append(SentenceVerdict(rest, False, "unfinished sentence"))
+            return []
+        accepted = self._judge(rest)
+        return [accepted] if accepted else []
+
+    @property
+    def contradicted(self) -> bool:
+        return any(v.contradiction for v in self.rejected)
+
+    def _judge(self, sentence: str) -> Accepted | None:
+        sentence = _tidy(sentence, self.yes_no)
+        cited = tuple(int(n) for n in CITATION.findall(sentence))
+        bare = CITATION.sub("", sentence).strip()
+        verdict = self._verdict(bare, cited)
+        if not verdict.ok:
+            self.rejected.append(
+                SentenceVerdict(sentence, False, verdict.reason, verdict.contradiction)
+            )
+            return None
+        self._said |= set(content_stems(bare))
+        valid = tuple(dict.fromkeys(n for n in cited if self.notes.get(n) is not None))
+        if not valid:
+            valid = (self._best_note(bare),)
+        marks = "".join(f" [{n}]" for n in valid)
+        text = bare if bare[-1:] in ".!?" else bare + "."
+        accepted = Accepted(f"{text[:-1]}{marks}{text[-1]}", valid)
+        self.accepted.append(accepted)
+        return accepted
+
+    def _best_note(self, sentence: str) -> int:
+        """The note a sentence draws most of its words from (its citation)."""
+        stems = set(content_stems(sentence))
+        overlaps = [len(stems & set(content_stems(p.text))) for p in self.notes.passages]
+        return 1 + max(range(len(overlaps)), key=lambda i: (overlaps[i], -i))
+
+    def _direct_answer(self, sentence: str, opening: re.Match[str] | None) -> bool:
+        """ "No, the KV cache does not make answers better." for "does the KV cache make
+        answers better?" when the best note answers No: the notes' answer, restated in the
+        question's own words (nothing else: no other claim, no number)."""
+        if opening is None or self._expected is None or self.accepted:
+            return False
+        if _polarity(opening.group(1).split()[0]) != self._expected:
+            return False
+        if any(p.search(sentence) for p in self.false_claims) or numbers(sentence):
+            return False
+        rest = set(content_stems(NEGATION.sub(" ", sentence[opening.end() :])))
+        return rest <= self._asked | self._all.vocabulary and len(rest - self._asked) <= 1
+
+    def _verdict(self, sentence: str, cited: tuple[int, ...]) -> SentenceVerdict:
+        opening = OPENING.match(sentence)
+        if opening and not self.accepted:
+            said_yes = _polarity(opening.group(1).split()[0])
+            if self._expected is not None and said_yes != self._expected:
+                answer = "yes" if self._expected else "no"
+                return SentenceVerdict(
+                    sentence, False, f"opens with the wrong answer (notes say {answer})", True
+                )
+        texts = [p.text for n in cited if (p := self.notes.get(n)) is not None]
+        evidence = Evidence.from_texts(texts, self.false_claims) if texts else self._all
+        verdict = check_sentence(sentence, evidence, self._asked, self.min_support)
+        if not verdict.ok and texts:
+            # a wrong citation number is not a wrong statement: try all the notes
+            verdict = check_sentence(sentence, self._all, self._asked, self.min_support)
+        if not verdict.ok and self._direct_answer(sentence, opening):
+            verdict = SentenceVerdict(sentence, True, "restates the notes' yes/no answer")
+        if not verdict.ok:
+            return verdict
+        stems = set(content_stems(sentence))
+        novelty = len(stems - self._said) / max(1, len(stems))
+        if (self.accepted or self._seeded) and novelty < self.min_novelty:
+            return SentenceVerdict(sentence, False, "repeats what the answer already says")
+        return verdict

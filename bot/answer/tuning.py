@@ -1,0 +1,47 @@
+"""Every threshold and weight of the answer path, in one place (measured, not guessed:
+scripts/retrieval_recall.py and `python -m bot eval` are how they were set)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Tuning:
+    # selection
+    entry_candidates: int = 6  # entries the entry retriever proposes
+    w_semantic: float = 1.5
+    w_lexical: float = 0.3
+    w_entry: float = 0.8
+    semantic_span: float = 0.04  # e5 cosine this far below the best match scores 0
+    yes_no_faq_penalty: float = 0.7
+    kind_weight: dict[str, float] = field(
+        default_factory=lambda: {
+            "faq": 1.05,
+            "definition": 1.0,
+            "detail": 1.0,
+            "example": 0.9,
+            "analogy": 0.85,
+        }
+    )
+    definition_boost: float = 1.3  # "what is X?" is best answered by X's definition
+    intent_boost: float = 2.0  # "give me an example" / "in simple terms": that kind of passage
+    keep: int = 8  # ranked passages kept per question
+    semantic_known: float = 0.86  # e5 cosine at which a question counts as covered by the notes
+    semantic_confident: float = 0.88
+    confident_entry_factor: float = 2.0  # entry score of min_score x this: confident
+    # composition
+    prompt_passages: int = 3  # passages the model is given at most
+    prompt_token_budget: int = 260  # tokens of notes (~12 ms each to prefill on 2 cores)
+    relative_cutoff: float = 0.6  # passages scoring below this share of the best are left out
+    # the model's answer
+    max_sentences: int = 3
+    max_rejected: int = 3  # rejected sentences after which generation stops
+    thin_answer_words: int = 30  # model answers with fewer content words get the best note after
+    min_sentences: int = 1  # fewer accepted sentences than this: extractive answer instead
+    min_novelty: float = 0.4  # share of a sentence's content words not already said
+    min_support: float = 0.75  # share of a sentence's content words found in its notes
+    semantic_on_topic: float = 0.86  # e5 cosine that makes a question the guard missed on-topic
+
+
+DEFAULT_TUNING = Tuning()

@@ -1,0 +1,101 @@
+"""The model writes the answer: generation in the worker, each sentence filtered on arrival.
+
+`write_answer` submits the prompt, reports the place in line while it waits, feeds every
+piece to the sentence filter and yields only the sentences that passed. When too little
+survives, `extractive_answer` gives the best notes themselves instead.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import AsyncIterator
+
+from bot.answer.compose import Notes
+from bot.answer.result import AnswerDraft, Progress
+from bot.answer.sentence_filter import Accepted, SentenceFilter
+from bot.answer.tuning import Tuning
+from bot.config import GenerationConfig
+from bot.errors import ModelUnavailable
+from bot.guard import redact
+from bot.text import content_stems
+from bot.worker import InferenceWorker
+
+log = logging.getLogger(__name__)
+
+PROGRESS_EVERY_S = 0.5  # how often a queued answer reports its place in line
+
+
+async def write_answer(
+    worker: InferenceWorker,
+    messages: list[dict[str, str]],
+    params: GenerationConfig,
+    sentence_filter: SentenceFilter,
+    draft: AnswerDraft,
+    max_sentences: int,
+    started: float,
+    max_rejected: int = 10**6,
+) -> AsyncIterator[Accepted | Progress]:
+    """Yield the model's accepted sentences (and Progress while queued)."""
+    draft.prompt_messages = messages
+    try:
+        ticket = worker.submit(messages, params)
+    except ModelUnavailable as exc:
+        log.warning("model unavailable: %s", exc)
+        draft.note = str(exc)
+        return
+    try:
+        while True:
+            waiting = draft.timings.first_token_ms is None
+            try:
+                piece = await ticket.get(timeout=PROGRESS_EVERY_S if waiting else None)
+            except TimeoutError:
+                if ticket.position() > 0:
+                    yield Progress(ticket.position())
+                continue
+            if piece is None:
+                break
+            now = time.perf_counter()
+            draft.loop_arrivals.append(now)
+            if waiting:
+                draft.timings.first_token_ms = (now - started) * 1000
+            for accepted in sentence_filter.feed(piece):
+                yield accepted
+            if len(sentence_filter.accepted) >= max_sentences or (
+                len(sentence_filter.rejected) >= max_rejected
+            ):
+                ticket.cancel()  # enough said, or the model has gone astray
+                break
+        if not ticket.cancelled:
+            for accepted in sentence_filter.finish():
+                yield accepted
+    except ModelUnavailable as exc:
+        log.warning("model unavailable during generation: %s", exc)
+        draft.note = str(exc)
+    finally:
+        ticket.cancel()
+        draft.stats = ticket.stats
+        draft.rejected.extend(sentence_filter.rejected)
+
+
+def extractive_answer(notes: Notes, short_words: int = 35) -> str:
+    """The best note, cited; a second one too when the first is short."""
+    if not notes.passages:
+        return ""
+    parts = [f"{notes.passages[0].text} [1]"]
+    if len(notes.passages[0].text.split()) < short_words and len(notes.passages) > 1:
+        parts.append(f"{notes.passages[1].text} [2]")
+    return redact(" ".join(parts))
+
+
+def supporting_note(notes: Notes, written: list[str], tuning: Tuning) -> str:
+    """When the model's answer is short ("No, the KV cache does not make answers better."),
+    the best note follows it, cited, so the why is there; nothing when it adds too little."""
+    said = {s for text in written for s in content_stems(text)}
+    if len(said) >= tuning.thin_answer_words or not notes.passages:
+        return ""
+    note = notes.passages[0].text
+    stems = set(content_stems(note))
+    if len(stems - said) / max(1, len(stems)) < tuning.min_novelty:
+        return ""
+    return redact(f"{note} [1]")
