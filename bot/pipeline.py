@@ -38,7 +38,7 @@ from bot.config import Config
 from bot.errors import BotError
 from bot.fit import Catalog, answer_text, load_catalog, parse_fit_question
 from bot.guard import Guard, Verdict, load_domain_terms
-from bot.knowledge import KnowledgeBase, load_knowledge
+from bot.knowledge import Entry, KnowledgeBase, load_knowledge
 from bot.prompts import Prompts, load_prompts
 from bot.retrieval import Retriever
 from bot.text import words
@@ -253,8 +253,9 @@ class Tutor:
             and selection.semantic_best < self.tuning.semantic_confident
         )
         alternative = is_alternative(question)
-        polarity = expected_polarity(notes, asks_yes_no(question), alternative, question)
-        yes_no = polarity is not None or (asks_yes_no(question) and not alternative)
+        asked_yes_no = asks_yes_no(question)
+        polarity = expected_polarity(notes, asked_yes_no, alternative, question)
+        yes_no = polarity is not None or (asked_yes_no and not alternative)
         sentence_filter = SentenceFilter(
             notes,
             lib.false_claims,
@@ -319,9 +320,7 @@ class Tutor:
         draft.entry_id = first.entry_id
         draft.sources = [Source(p.entry_id, p.title, p.id) for p in notes.passages]
         entry = lib.kb.entries[first.entry_id]
-        draft.related = [
-            Source(rid, lib.kb.entries[rid].title) for rid in entry.related if rid in lib.kb.entries
-        ][:3]
+        draft.related = _related(entry, lib)
         draft.grounded = True
 
     async def _explain(
@@ -340,9 +339,7 @@ class Tutor:
             return
         draft.entry_id = entry.id
         draft.sources = [Source(entry.id, entry.title)]
-        draft.related = [
-            Source(rid, lib.kb.entries[rid].title) for rid in entry.related if rid in lib.kb.entries
-        ][:3]
+        draft.related = _related(entry, lib)
         draft.grounded = True
         async for item in explain(
             draft,
@@ -379,6 +376,12 @@ class Tutor:
         titles = [f'"{h.entry.title}"' for h in hits] or [f'"{s}"' for s in DEFAULT_SUGGESTIONS]
         draft.kind = "unknown"
         draft.answer = lib.prompts.reply("unknown", suggestions=", ".join(titles))
+
+
+def _related(entry: Entry, lib: Library) -> list[Source]:
+    """Up to three related entries, for the buttons under an answer."""
+    known = [rid for rid in entry.related if rid in lib.kb.entries]
+    return [Source(rid, lib.kb.entries[rid].title) for rid in known[:3]]
 
 
 def _specific_name(name: str) -> bool:
