@@ -28,7 +28,7 @@ $(LLAMA):
 
 $(STAMP): pyproject.toml $(LLAMA)
 	@echo "Installing the project and its pinned dependencies into $(VENV)"
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,server]'
 	@touch $(STAMP)
 
 ## chat: ask questions in the terminal on the default model and knowledge

@@ -1,10 +1,11 @@
 """Generation backends: anything that turns chat messages into a stream of text pieces.
 
-Backends are synchronous on purpose: exactly one worker thread (bot.worker) owns a
-backend and calls it; the event loop never does. Three implementations:
-- LlamaCppBackend: the in-process llama-cpp-python model (default, free, local);
-- OpenAIBackend: an OpenAI-compatible server (llama.cpp's llama-server, vLLM,
-  `python -m llama_cpp.server`) for larger deployments;
+Backends are synchronous on purpose: worker threads (bot.worker) call them, the event
+loop never does. `max_concurrency` says how many threads may call `stream` at once.
+Three implementations:
+- LlamaCppBackend: the in-process llama-cpp-python model (default, free, local; one at a time);
+- OpenAIBackend (bot.openai_backend): an OpenAI-compatible server (llama.cpp's
+  llama-server, vLLM, `python -m llama_cpp.server`) for larger deployments;
 - ScriptedBackend: replays queued replies, for tests of the layers above.
 """
 
@@ -15,8 +16,6 @@ import json
 import logging
 import os
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -51,6 +50,7 @@ class GenerationStats:
 
 class Backend(Protocol):
     name: str
+    max_concurrency: int  # how many threads may be inside `stream` at once
 
     def load(self) -> None: ...
 
@@ -74,6 +74,7 @@ class LlamaCppBackend:
     def __init__(self, config: ModelConfig, seed: int = 7) -> None:
         self.config = config
         self.name = config.name
+        self.max_concurrency = 1  # one Llama object, one generation at a time
         self.seed = seed
         self.llm = None
 
@@ -218,88 +219,12 @@ def _read_state(path: Path) -> Any:
         )
 
 
-class OpenAIBackend:
-    """An OpenAI-compatible /chat/completions server, read as server-sent events."""
-
-    def __init__(self, config: ModelConfig, timeout_s: float = 30.0) -> None:
-        self.base_url = (config.base_url or "").rstrip("/")
-        self.name = config.name
-        self.timeout_s = timeout_s
-        self.api_key = os.environ.get("OPENAI_API_KEY", "")
-
-    def _request(self, path: str, body: dict | None = None) -> urllib.request.Request:
-        headers = {"Content-Type": "application/json"}
-        if self.api_key:
-            headers["Authorization"] = f"Bearer {self.api_key}"
-        data = json.dumps(body).encode() if body is not None else None
-        return urllib.request.Request(f"{self.base_url}{path}", data=data, headers=headers)
-
-    def warm_up(self, messages: list[Message]) -> None:
-        pass  # the server manages its own prefix cache
-
-    def load(self) -> None:
-        try:
-            with urllib.request.urlopen(self._request("/models"), timeout=5):
-                pass
-        except (urllib.error.URLError, OSError, ValueError) as exc:
-            reason = getattr(exc, "reason", exc)
-            raise ModelUnavailable(f"backend unreachable at {self.base_url} ({reason})") from None
-
-    def stream(
-        self,
-        messages: list[Message],
-        params: GenerationConfig,
-        stats: GenerationStats,
-        should_stop: Callable[[], bool],
-    ) -> Iterator[str]:
-        body = {
-            "model": self.name,
-            "messages": messages,
-            "stream": True,
-            "max_tokens": params.max_tokens,
-            "temperature": params.temperature,
-            "top_p": params.top_p,
-            "seed": params.seed,
-        }
-        start = time.perf_counter()
-        try:
-            response = urllib.request.urlopen(
-                self._request("/chat/completions", body), timeout=self.timeout_s
-            )
-        except (urllib.error.URLError, OSError, ValueError) as exc:
-            reason = getattr(exc, "reason", exc)
-            raise ModelUnavailable(f"backend unreachable at {self.base_url} ({reason})") from None
-        with response:
-            for raw in response:
-                line = raw.decode("utf-8", "replace").strip()
-                if not line.startswith("data:"):
-                    continue
-                payload = line[5:].strip()
-                if payload == "[DONE]":
-                    break
-                try:
-                    piece = json.loads(payload)["choices"][0]["delta"].get("content")
-                except (json.JSONDecodeError, KeyError, IndexError, TypeError):
-                    continue
-                if not piece:
-                    continue
-                if stats.first_token_s is None:
-                    stats.first_token_s = time.perf_counter() - start
-                stats.completion_tokens += 1
-                yield piece
-                if should_stop():
-                    break
-        stats.total_s = time.perf_counter() - start
-
-    def close(self) -> None:
-        pass
-
-
 class ScriptedBackend:
     """Replays queued replies piece by piece (word by word); for tests of higher layers."""
 
     def __init__(self, replies: list[str] | None = None, delay_s: float = 0.0) -> None:
         self.name = "scripted"
+        self.max_concurrency = 1
         self.replies = list(replies or [])
         self.delay_s = delay_s
         self.calls: list[list[Message]] = []
@@ -343,5 +268,7 @@ class ScriptedBackend:
 
 def make_backend(model: ModelConfig, generation: GenerationConfig) -> Backend:
     if model.backend == "openai":
+        from bot.openai_backend import OpenAIBackend  # the openai package only when used
+
         return OpenAIBackend(model, timeout_s=generation.timeout_s)
     return LlamaCppBackend(model, seed=generation.seed)

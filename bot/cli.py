@@ -11,7 +11,6 @@ import json
 import logging
 import sys
 import time
-from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
 
@@ -62,9 +61,29 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("bench", help="measure the bot against raw llama-cpp-python")
     p.add_argument("--json", action="store_true")
     p.add_argument("--model", type=Path, default=None, help="GGUF file (default: config)")
-    p.add_argument("--n", type=int, default=5, help="repetitions per measurement")
+    p.add_argument(
+        "--n", type=int, default=None, help="repetitions (default 5); --throughput: questions (8)"
+    )
     p.add_argument("--in-flight", type=int, default=8, help="questions in flight for loop lag")
+    p.add_argument(
+        "--throughput",
+        action="store_true",
+        help="questions in flight at once vs one after another (--n questions, default 8)",
+    )
+    p.add_argument(
+        "--remote",
+        action="store_true",
+        help="with --throughput: the openai backend against a local llama_cpp.server",
+    )
+    p.add_argument("--concurrency", type=int, default=4, help="with --remote: max in flight")
 
+    _add_fit_parser(sub)
+    _add_gaps_parser(sub)
+    sub.add_parser("run", help="start the Discord bot (needs DISCORD_TOKEN)")
+    return parser
+
+
+def _add_fit_parser(sub: Any) -> None:
     p = sub.add_parser(
         "fit",
         help="can model X run on hardware Y? memory and speed estimate",
@@ -83,12 +102,22 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--bandwidth", type=float, default=None, help="memory bandwidth, GB/s")
     p.add_argument("--json", action="store_true", help="print one JSON object")
 
-    sub.add_parser("run", help="start the Discord bot (needs DISCORD_TOKEN)")
-    return parser
+
+def _add_gaps_parser(sub: Any) -> None:
+    p = sub.add_parser(
+        "gaps",
+        help="questions the knowledge did not answer well, grouped by the nearest entry",
+        description="Unknown, fallback, low-confidence and not-helpful answers, per entry.",
+    )
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument("--days", type=int, default=None, help="look back this many days")
 
 
 def _print_result(
-    result: Any, as_json: bool, extra_timings: dict[str, float] | None = None
+    result: Any,
+    as_json: bool,
+    extra_timings: dict[str, float] | None = None,
+    caveat: str | None = None,
 ) -> None:
     if as_json:
         data = result.to_json()
@@ -101,34 +130,55 @@ def _print_result(
         print("\nSources: " + "; ".join(numbered))
     if result.note:
         print(f"({result.note})")
+    if caveat:
+        print(f"({caveat})")
+
+
+def _caveat(result: Any, tutor: Any) -> str | None:
+    """The low-confidence line shown under an answer the notes may not fully cover."""
+    return tutor.library.prompts.reply("low_confidence_note") if result.low_confidence else None
+
+
+async def _record(feedback: Any, result: Any, tutor: Any) -> None:
+    """Keep the answer for `python -m bot gaps` (blocking SQLite: off the event loop)."""
+    await asyncio.to_thread(feedback.record, result, "terminal", tutor.library.retriever)
 
 
 async def _one_shot(config: Config, mode: str, text: str, as_json: bool) -> int:
+    from bot.feedback import open_feedback
     from bot.pipeline import Tutor
 
     t0 = time.perf_counter()
     tutor = Tutor.from_config(config)
+    feedback = None
     try:
+        feedback = await asyncio.to_thread(open_feedback, config)
         await tutor.start()
         ready = time.perf_counter()
         result = await tutor.ask(text, mode)
+        await _record(feedback, result, tutor)
     finally:
         tutor.close()
+        if feedback is not None:
+            feedback.close()
     done = time.perf_counter()
     timings = {
         "startup_ms": round((ready - t0) * 1000, 1),  # knowledge, embeddings, model, warm-up
         "wall_ms": round((done - PROCESS_T0) * 1000, 1),  # everything this process waited
     }
-    _print_result(result, as_json, timings)
+    _print_result(result, as_json, timings, _caveat(result, tutor))
     return 0
 
 
 async def _chat(config: Config) -> int:
+    from bot.feedback import open_feedback
     from bot.pipeline import AnswerResult, Conversation, Tutor
 
     tutor = Tutor.from_config(config)
     interactive = sys.stdin.isatty()
+    feedback = None
     try:
+        feedback = await asyncio.to_thread(open_feedback, config)
         await tutor.start()
         print(
             f"Inference Tutor ({tutor.model_name}, {len(tutor.library.kb)} knowledge entries). "
@@ -164,9 +214,15 @@ async def _chat(config: Config) -> int:
                 if result.sources:
                     numbered = (f"[{n}] {s.title}" for n, s in enumerate(result.sources, 1))
                     print("Sources: " + "; ".join(numbered))
+                caveat = _caveat(result, tutor)
+                if caveat:
+                    print(f"({caveat})")
+                await _record(feedback, result, tutor)
                 conversation.add(result)
     finally:
         tutor.close()
+        if feedback is not None:
+            feedback.close()
     return 0
 
 
@@ -276,6 +332,21 @@ def _quiz(config: Config, n: int | None, topic: str | None) -> int:
     return 0
 
 
+def _gaps(config: Config, as_json: bool, days: int | None) -> int:
+    from bot.feedback import read_gaps, render_text
+    from bot.knowledge import load_knowledge
+
+    if days is not None and days < 1:
+        print("error: --days must be at least 1", file=sys.stderr)
+        return 2
+    kb = load_knowledge(config.knowledge.dir)
+    titles = {entry_id: entry.title for entry_id, entry in kb.entries.items()}
+    report = read_gaps(config, titles, days)
+    text = json.dumps(report.to_json(), ensure_ascii=False, indent=2) if as_json else None
+    print(text or render_text(report))
+    return 0
+
+
 def _run(config: Config) -> int:
     from bot.discord_app.runner import run_bot
 
@@ -283,10 +354,20 @@ def _run(config: Config) -> int:
 
 
 def _bench(config: Config, args: argparse.Namespace) -> int:
+    if args.throughput:
+        from bot.throughput import measure_throughput, print_throughput
+
+        n = max(1, args.n or 8)
+        figures = measure_throughput(config, n, args.remote, max(1, args.concurrency))
+        if args.json:
+            print(json.dumps(figures, indent=2))
+        else:
+            print_throughput(figures)
+        return 0
     from bot.bench import run_bench
 
     return run_bench(
-        config, model=args.model, n=args.n, in_flight=args.in_flight, as_json=args.json
+        config, model=args.model, n=args.n or 5, in_flight=args.in_flight, as_json=args.json
     )
 
 
@@ -314,10 +395,6 @@ def _fit(config: Config, args: argparse.Namespace) -> int:
         return 2
     print(json.dumps(result.to_json(), indent=2) if args.json else result.explain())
     return 0
-
-
-def _async(coro: Coroutine[Any, Any, int]) -> Callable[[], int]:
-    return lambda: asyncio.run(coro)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -348,6 +425,8 @@ def main(argv: list[str] | None = None) -> int:
             return _bench(config, args)
         if command == "fit":
             return _fit(config, args)
+        if command == "gaps":
+            return _gaps(config, args.json, args.days)
         if command == "run":
             return _run(config)
     except ConfigError as exc:

@@ -1,8 +1,8 @@
 """config.yaml parsed once into typed, frozen objects, with errors that name the field.
 
 Environment variables override a few settings (DISCORD_API_BASE_URL, DISCORD_GATEWAY_URL,
-BOT_DATA_DIR, BOT_MODEL_PATH). The Discord token is never part of the config: it is read
-from DISCORD_TOKEN by the Discord front end only.
+BOT_SHARD_COUNT, BOT_SHARD_IDS, BOT_DATA_DIR, BOT_MODEL_PATH). The Discord token is never
+part of the config: it is read from DISCORD_TOKEN by the Discord front end only.
 """
 
 from __future__ import annotations
@@ -32,6 +32,8 @@ class ModelConfig:
     n_threads: int | None = 2
     n_gpu_layers: int = 0
     base_url: str | None = None
+    max_concurrency: int = 1  # requests in flight to an openai backend; llama_cpp is always 1
+    api_key_env: str | None = None  # backend openai: env var holding the API key, if any
 
 
 @dataclass(frozen=True)
@@ -57,9 +59,17 @@ class KnowledgeConfig:
 @dataclass(frozen=True)
 class LimitsConfig:
     max_question_chars: int = 500
-    per_user_in_flight: int = 1
-    rate_limit_count: int = 6
-    rate_limit_window_s: float = 60.0
+    per_user_queued: int = 3  # a user's questions waiting or being answered; more are refused
+    rate_limit_count: int = 6  # questions that need the model, per user ...
+    rate_limit_window_s: float = 60.0  # ... per this many seconds
+    queue_max: int = 20  # questions waiting for the model, all users together
+    max_wait_s: float = 600.0  # longest expected wait before "busy, try again in N s"
+
+
+@dataclass(frozen=True)
+class AnalyticsConfig:
+    enabled: bool = True  # record answers and feedback for `python -m bot gaps`
+    retention_days: int = 30  # older records are deleted
 
 
 @dataclass(frozen=True)
@@ -68,6 +78,9 @@ class DiscordConfig:
     gateway_url: str | None = None
     dev_guild_ids: tuple[int, ...] = ()
     sharded: bool = False
+    # Shards across processes: the total, and the ones this process runs (None: all).
+    shard_count: int | None = None
+    shard_ids: tuple[int, ...] | None = None
     owner_ids: tuple[int, ...] = ()
     edit_interval_s: float = 1.0
     message_content: bool = False
@@ -87,6 +100,7 @@ class Config:
     limits: LimitsConfig = field(default_factory=LimitsConfig)
     discord: DiscordConfig = field(default_factory=DiscordConfig)
     quiz: QuizConfig = field(default_factory=QuizConfig)
+    analytics: AnalyticsConfig = field(default_factory=AnalyticsConfig)
     data_dir: Path = Path("data")
     source: Path | None = None
 
@@ -162,12 +176,54 @@ def _build(cls: type, data: Any, where: str, base: Path) -> Any:
     return cls(**values)
 
 
+def _env_ints(
+    env: typing.Mapping[str, str], name: str, expected: str, *, single: bool = False
+) -> tuple[int, ...]:
+    """A variable holding a whole number ("2") or, unless `single`, several ("1,3")."""
+    raw = env[name]
+    parts = [part.strip() for part in raw.split(",")]
+    digits = all(part.isascii() and part.isdigit() for part in parts)
+    if not digits or (single and len(parts) > 1):
+        raise ConfigError(f"{name}: expected {expected}, got {raw!r}")
+    return tuple(int(part) for part in parts)
+
+
+def _shard_problem(discord: DiscordConfig, env: typing.Mapping[str, str]) -> str | None:
+    """What is wrong with shard_count / shard_ids, naming where each value came from."""
+    count, ids = discord.shard_count, discord.shard_ids
+    count_from = "BOT_SHARD_COUNT" if env.get("BOT_SHARD_COUNT") else "discord.shard_count"
+    ids_from = "BOT_SHARD_IDS" if env.get("BOT_SHARD_IDS") else "discord.shard_ids"
+    if count is not None and count < 1:
+        return f"{count_from} must be at least 1, got {count}"
+    if ids is None:
+        return None
+    if count is None:
+        return f"{ids_from} needs a shard count (discord.shard_count or BOT_SHARD_COUNT)"
+    if not ids:
+        return f"{ids_from} is empty: list this process's shards, or leave it out for all"
+    if len(set(ids)) != len(ids):
+        return f"{ids_from} lists a shard twice: {list(ids)}"
+    outside = [i for i in ids if not 0 <= i < count]
+    if outside:
+        return (
+            f"{ids_from}: shard {outside[0]} does not exist; with {count} shards "
+            f"({count_from}) the ids are 0..{count - 1}"
+        )
+    return None
+
+
 def _apply_env(config: Config, env: typing.Mapping[str, str]) -> Config:
     discord = config.discord
     if env.get("DISCORD_API_BASE_URL"):
         discord = dataclasses.replace(discord, api_base_url=env["DISCORD_API_BASE_URL"])
     if env.get("DISCORD_GATEWAY_URL"):
         discord = dataclasses.replace(discord, gateway_url=env["DISCORD_GATEWAY_URL"])
+    if env.get("BOT_SHARD_COUNT"):
+        (count,) = _env_ints(env, "BOT_SHARD_COUNT", "a shard count such as 2", single=True)
+        discord = dataclasses.replace(discord, shard_count=count)
+    if env.get("BOT_SHARD_IDS"):
+        ids = _env_ints(env, "BOT_SHARD_IDS", "comma-separated shard ids such as 0 or 1,3")
+        discord = dataclasses.replace(discord, shard_ids=ids)
     model = config.model
     if env.get("BOT_MODEL_PATH"):
         model = dataclasses.replace(model, path=Path(env["BOT_MODEL_PATH"]).expanduser().resolve())
@@ -190,7 +246,12 @@ def _validate(config: Config, where: str) -> None:
         (0 < config.generation.top_p <= 1, "generation.top_p must be in (0, 1]"),
         (config.knowledge.max_sources >= 1, "knowledge.max_sources must be at least 1"),
         (config.limits.max_question_chars >= 20, "limits.max_question_chars must be >= 20"),
-        (config.limits.per_user_in_flight >= 1, "limits.per_user_in_flight must be >= 1"),
+        (config.limits.per_user_queued >= 1, "limits.per_user_queued must be >= 1"),
+        (config.limits.rate_limit_count >= 1, "limits.rate_limit_count must be >= 1"),
+        (config.limits.queue_max >= 1, "limits.queue_max must be >= 1"),
+        (config.limits.max_wait_s > 0, "limits.max_wait_s must be positive"),
+        (config.model.max_concurrency >= 1, "model.max_concurrency must be >= 1"),
+        (config.analytics.retention_days >= 1, "analytics.retention_days must be >= 1"),
         (config.discord.edit_interval_s >= 0.2, "discord.edit_interval_s must be >= 0.2"),
         (1 <= config.quiz.default_questions <= 20, "quiz.default_questions must be 1..20"),
     ]
@@ -221,4 +282,7 @@ def load_config(
     config = _build(Config, data, "", base)
     config = dataclasses.replace(_apply_env(config, env), source=config_path)
     _validate(config, str(config_path))
+    problem = _shard_problem(config.discord, env)
+    if problem:
+        raise ConfigError(f"{config_path}: {problem}")
     return config

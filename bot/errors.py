@@ -19,9 +19,9 @@ class ModelUnavailable(BotError):
     """The model file is missing or the backend cannot be reached."""
 
 
-class BusyError(BotError):
-    """The user already has a question in flight or is over the rate limit."""
+class QueueFull(BotError):
+    """Too many questions are waiting for the model; try again after `retry_s` seconds."""
 
-
-class AnswerTimeout(BotError):
-    """Generation took longer than the configured time limit."""
+    def __init__(self, retry_s: float) -> None:
+        super().__init__(f"too many questions are waiting; try again in {round(retry_s)} s")
+        self.retry_s = retry_s

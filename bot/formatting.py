@@ -54,7 +54,8 @@ def figures_footer(result: AnswerResult) -> str:
     if result.model:
         parts.append(result.model)
     if result.fallback and result.sources:
-        parts.append("curated text (model draft rejected)")
+        why = "model unavailable" if result.model_error else "model draft rejected"
+        parts.append(f"curated text ({why})")
     return trim(" · ".join(parts), FOOTER_LIMIT)
 
 

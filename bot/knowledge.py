@@ -32,7 +32,7 @@ TOPICS = (
 ID_PATTERN = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 REQUIRED_TEXT = ("id", "title", "topic", "definition", "details", "example")
 OPTIONAL_TEXT = ("analogy",)
-LIST_FIELDS = ("aliases", "related", "sources", "false_claims")
+LIST_FIELDS = ("aliases", "related", "sources", "false_claims", "cues")
 KNOWN_FIELDS = set(REQUIRED_TEXT) | set(OPTIONAL_TEXT) | set(LIST_FIELDS) | {"faq"}
 
 
@@ -57,6 +57,9 @@ class Entry:
     related: tuple[str, ...]
     sources: tuple[str, ...]
     path: Path
+    # Words a question must contain for this entry to be chosen at full weight (an entry
+    # about the word's other meanings should not answer a plain "what is inference?").
+    cues: tuple[str, ...] = ()
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -171,6 +174,7 @@ def parse_entry(data: Any, path: Path) -> Entry:
         related=lists["related"],
         sources=lists["sources"],
         path=path,
+        cues=lists["cues"],
     )
     own_text = " ".join(entry.passages())
     for i, pattern in enumerate(entry.false_claims):

@@ -15,9 +15,10 @@ import asyncio
 import logging
 import re
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Hashable
 from dataclasses import dataclass
 
+from bot.admission import Admission
 from bot.answer.compose import Notes, build_messages, choose_notes
 from bot.answer.embeddings import Embedder, load_embedder
 from bot.answer.followup import Conversation, Turn, follow_up_of, follow_up_query
@@ -112,7 +113,13 @@ class Tutor:
             {"role": "system", "content": library.prompts.system},
             {"role": "user", "content": "NOTES:"},
         ]
-        self.worker = InferenceWorker(backend, warmup)
+        self.worker = InferenceWorker(backend, warmup, config.limits)
+        limits = config.limits
+        # Open questions per user (checked by the front end on arrival) and the rate
+        # limit (charged here, only when a question is about to use the model).
+        self.admission = Admission(
+            limits.per_user_queued, limits.rate_limit_count, limits.rate_limit_window_s
+        )
         self.model_name = getattr(backend, "name", "model")
         # Stop generating once the answer has enough sentences. The benchmark turns this
         # off so the bot and raw llama.cpp generate the same tokens.
@@ -139,20 +146,29 @@ class Tutor:
 
     # -- public API ----------------------------------------------------------------------------
     async def ask(
-        self, question: str, mode: str = "ask", conversation: Conversation | None = None
+        self,
+        question: str,
+        mode: str = "ask",
+        conversation: Conversation | None = None,
+        asker: Hashable = None,
     ) -> AnswerResult:
         result = None
-        async for item in self.stream(question, mode, conversation):
+        async for item in self.stream(question, mode, conversation, asker):
             if isinstance(item, AnswerResult):
                 result = item
         assert result is not None
         return result
 
     async def stream(
-        self, question: str, mode: str = "ask", conversation: Conversation | None = None
+        self,
+        question: str,
+        mode: str = "ask",
+        conversation: Conversation | None = None,
+        asker: Hashable = None,
     ) -> AsyncIterator[str | Progress | AnswerResult]:
         """Yield the visible answer text in pieces (and Progress while queued), then the
-        final AnswerResult."""
+        final AnswerResult. `asker` (a user id) is charged against the rate limit when
+        the question needs the model, and shares the queue fairly with other askers."""
         if mode not in MODES:
             raise ValueError(f"unknown mode {mode!r}")
         started = time.perf_counter()
@@ -173,9 +189,11 @@ class Tutor:
                 lenient = True
         if screened.verdict is Verdict.OK or (lenient and screened.verdict is Verdict.OFF_TOPIC):
             if mode == "ask":
-                steps = self._answer(draft, screened.question, follow_up, lib, started, selection)
+                steps = self._answer(
+                    draft, screened.question, follow_up, lib, started, asker, selection
+                )
             else:
-                steps = self._explain(draft, screened.question, mode, lib, started)
+                steps = self._explain(draft, screened.question, mode, lib, started, asker)
             async for item in steps:
                 if isinstance(item, str) and draft.timings.first_text_ms is None:
                     draft.timings.first_text_ms = (time.perf_counter() - started) * 1000
@@ -228,6 +246,7 @@ class Tutor:
         follow_up: Turn | None,
         lib: Library,
         started: float,
+        asker: Hashable = None,
         selection: Selection | None = None,
     ) -> AsyncIterator[str | Progress]:
         """/ask: select passages, let the model write from them, check every sentence."""
@@ -244,6 +263,11 @@ class Tutor:
         draft.timings.retrieval_ms = (time.perf_counter() - t0) * 1000
         if not selection.ranked or not self._known(selection):
             self._unknown(draft, question, lib)
+            yield draft.answer
+            return
+        if refusal := self._model_refusal(asker):
+            draft.kind = refusal[0]
+            draft.answer = lib.prompts.reply(refusal[0], wait_s=max(1, round(refusal[1])))
             yield draft.answer
             return
         notes = choose_notes(selection, self.tuning)
@@ -276,6 +300,7 @@ class Tutor:
             self.tuning.max_sentences if self.stop_early else 10**6,
             started,
             self.tuning.max_rejected if self.stop_early else 10**6,
+            asker,
         ):
             if isinstance(item, Progress):
                 yield item
@@ -293,9 +318,18 @@ class Tutor:
             draft.answer = " ".join([*written, support] if support else written)
             return
         draft.fallback = True
-        draft.note = lib.prompts.reply("fallback_note")
+        draft.note = _fallback_note(draft, lib)
         draft.answer = extractive_answer(notes)
         yield draft.answer
+
+    def _model_refusal(self, asker: Hashable) -> tuple[str, float] | None:
+        """The rate limit and the queue's capacity, checked only when the model is needed:
+        None to go ahead, else the reply's key and the seconds to wait."""
+        if asker is not None and not (admit := self.admission.charge(asker)).ok:
+            return "rate_limited", admit.wait_s
+        if (retry_s := self.worker.capacity_wait()) is not None:
+            return "queue_full", retry_s
+        return None
 
     def _fit(self, draft: AnswerDraft, question: str, lib: Library) -> bool:
         """ "Can I run X on Y GB?": computed by the memory calculator, not written by the model."""
@@ -324,7 +358,13 @@ class Tutor:
         draft.grounded = True
 
     async def _explain(
-        self, draft: AnswerDraft, term: str, mode: str, lib: Library, started: float
+        self,
+        draft: AnswerDraft,
+        term: str,
+        mode: str,
+        lib: Library,
+        started: float,
+        asker: Hashable = None,
     ) -> AsyncIterator[str | Progress]:
         """/define and /analogy: the entry the term names."""
         entry = lookup_term(term, lib.kb, lib.retriever, self.config.knowledge.min_score)
@@ -351,10 +391,12 @@ class Tutor:
             lib.false_claims,
             self.tuning,
             started,
+            use_model=self._model_refusal(asker) is None,  # else the curated text alone
+            owner=asker,
         ):
             yield item
         if draft.fallback:
-            draft.note = lib.prompts.reply("fallback_note")
+            draft.note = _fallback_note(draft, lib)
 
     def _fixed_reply(self, draft: AnswerDraft, verdict: Verdict, lib: Library) -> None:
         suggestions = ", ".join(f'"{s}"' for s in DEFAULT_SUGGESTIONS)
@@ -376,6 +418,13 @@ class Tutor:
         titles = [f'"{h.entry.title}"' for h in hits] or [f'"{s}"' for s in DEFAULT_SUGGESTIONS]
         draft.kind = "unknown"
         draft.answer = lib.prompts.reply("unknown", suggestions=", ".join(titles))
+
+
+def _fallback_note(draft: AnswerDraft, lib: Library) -> str:
+    """Why the answer is curated text: the model was unavailable, or its draft failed."""
+    if draft.model_error:
+        return lib.prompts.reply("model_unavailable", reason=draft.model_error)
+    return lib.prompts.reply("fallback_note")
 
 
 def _related(entry: Entry, lib: Library) -> list[Source]:

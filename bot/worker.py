@@ -1,11 +1,13 @@
-"""The inference worker: one thread owns the model; everything else awaits it.
+"""The inference worker: its threads own the model; everything else awaits it.
 
 A llama-cpp `Llama` object is not thread-safe and its calls block, so the model lives
-in a single dedicated thread that takes jobs from a FIFO queue, one after the other with
-no gap between them. Each generated piece is handed to the event loop with
-`call_soon_threadsafe`; the loop only ever awaits. Callers see their place in line while
-they wait, can cancel (the thread stops at the next token), and every job has a time
-limit.
+in one dedicated thread (a remote engine that batches requests may get several: the
+backend's `max_concurrency`). The threads take jobs from one fair queue
+(bot.fair_queue: round-robin across users), one after the other with no gap between
+them. Each generated piece is handed to the event loop with `call_soon_threadsafe`; the
+loop only ever awaits. Callers see their place in line while they wait, can cancel (the
+thread stops at the next token), and every job has a time limit. A full queue, or one
+whose expected wait is too long, refuses new jobs with `QueueFull` and a time to retry.
 """
 
 from __future__ import annotations
@@ -14,13 +16,13 @@ import asyncio
 import logging
 import threading
 import time
-from collections import deque
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Hashable
 from dataclasses import dataclass, field
 
 from bot.backend import Backend, GenerationStats, Message
-from bot.config import GenerationConfig
-from bot.errors import ModelUnavailable
+from bot.config import GenerationConfig, LimitsConfig
+from bot.errors import ModelUnavailable, QueueFull
+from bot.fair_queue import FairQueue
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +36,7 @@ class Ticket:
     messages: list[Message]
     params: GenerationConfig
     loop: asyncio.AbstractEventLoop
+    owner: Hashable = None
     stats: GenerationStats = field(default_factory=GenerationStats)
     submitted_at: float = field(default_factory=time.perf_counter)
     started_at: float | None = None
@@ -78,25 +81,38 @@ class Ticket:
 
 
 class InferenceWorker:
-    def __init__(self, backend: Backend, warmup: list[Message] | None = None) -> None:
+    def __init__(
+        self,
+        backend: Backend,
+        warmup: list[Message] | None = None,
+        limits: LimitsConfig | None = None,
+    ) -> None:
         self.backend = backend
         self.warmup = warmup
-        self._waiting: deque[Ticket] = deque()
+        self.limits = limits or LimitsConfig()
+        self.threads = max(1, int(getattr(backend, "max_concurrency", 1)))
+        self._waiting: FairQueue[Ticket] = FairQueue()
         self._lock = threading.Lock()
         self._wakeup = threading.Condition(self._lock)
-        self._thread: threading.Thread | None = None
+        self._load_lock = threading.Lock()
+        self._pool: list[threading.Thread] = []
         self._stopping = False
         self._loaded = threading.Event()
         self.load_error: ModelUnavailable | None = None
-        self.current: Ticket | None = None
+        self.running: set[Ticket] = set()
         self.jobs_done = 0
+        self.job_s: float | None = None  # moving average of a job's duration, for wait estimates
 
     # -- life cycle ----------------------------------------------------------------------------
     def start(self) -> None:
-        """Start the thread; it loads the model first. Non-blocking."""
-        if self._thread is None:
-            self._thread = threading.Thread(target=self._run, name="inference-worker", daemon=True)
-            self._thread.start()
+        """Start the threads; the first loads the model. Non-blocking."""
+        if not self._pool:
+            self._pool = [
+                threading.Thread(target=self._run, args=(n,), name=f"inference-{n}", daemon=True)
+                for n in range(self.threads)
+            ]
+            for thread in self._pool:
+                thread.start()
 
     async def wait_ready(self) -> None:
         """Await the end of model loading; raise ModelUnavailable if it failed."""
@@ -108,74 +124,105 @@ class InferenceWorker:
     def stop(self, timeout: float = 5.0) -> None:
         with self._lock:
             self._stopping = True
-            for ticket in self._waiting:
+            for ticket in [*self._waiting.order(), *self.running]:
                 ticket.cancel()
-            if self.current is not None:
-                self.current.cancel()
             self._wakeup.notify_all()
-        if self._thread is not None:
-            self._thread.join(timeout)
-            self._thread = None
+        for thread in self._pool:
+            thread.join(timeout)
+        self._pool = []
         self.backend.close()
 
     # -- queue ---------------------------------------------------------------------------------
-    def submit(self, messages: list[Message], params: GenerationConfig) -> Ticket:
+    def wait_estimate(self, position: int) -> float:
+        """Seconds until a job at this place in line starts (0 while nothing was measured)."""
+        return (self.job_s or 0.0) * position / self.threads
+
+    def capacity_wait(self) -> float | None:
+        """None if a new job may queue now; else the seconds after which to try again."""
+        with self._lock:
+            waiting = len(self._waiting)
+        expected = self.wait_estimate(waiting + 1)
+        if waiting >= self.limits.queue_max or expected > self.limits.max_wait_s:
+            return max(1.0, self.wait_estimate(waiting - self.limits.queue_max + 1), expected / 2)
+        return None
+
+    def submit(
+        self, messages: list[Message], params: GenerationConfig, owner: Hashable = None
+    ) -> Ticket:
         """Queue a generation; must be called from the event loop thread."""
-        ticket = Ticket(messages, params, asyncio.get_running_loop())
+        retry_s = self.capacity_wait()
+        if retry_s is not None:
+            raise QueueFull(retry_s)
+        ticket = Ticket(messages, params, asyncio.get_running_loop(), owner)
         ticket._worker = self
         with self._lock:
             if self._stopping:
                 raise ModelUnavailable("the model worker is shutting down")
-            self._waiting.append(ticket)
+            self._waiting.push(owner, ticket)
             self._wakeup.notify()
         return ticket
 
     def position_of(self, ticket: Ticket) -> int:
         with self._lock:
-            try:
-                return self._waiting.index(ticket) + 1
-            except ValueError:
-                return 0
+            return self._waiting.position(ticket)
 
     @property
     def queue_length(self) -> int:
         with self._lock:
             return len(self._waiting)
 
-    # -- the thread ----------------------------------------------------------------------------
-    def _run(self) -> None:
+    # -- the threads ---------------------------------------------------------------------------
+    def _load(self) -> None:
         try:
             self.backend.load()
             if self.warmup:
                 self.backend.warm_up(self.warmup)
+            self.load_error = None
         except ModelUnavailable as exc:
             self.load_error = exc
         except Exception as exc:  # any loader failure becomes one clear line
             log.exception("model failed to load")
             self.load_error = ModelUnavailable(f"model failed to load: {exc}")
-        self._loaded.set()
+
+    def _run(self, number: int) -> None:
+        if number == 0:
+            self._load()
+            self._loaded.set()
+        else:
+            self._loaded.wait()
         while True:
             with self._lock:
-                while not self._waiting and not self._stopping:
+                while not len(self._waiting) and not self._stopping:
                     self._wakeup.wait()
                 if self._stopping:
-                    for ticket in self._waiting:
+                    for ticket in self._waiting.clear():
                         ticket._push(ModelUnavailable("the model worker stopped"))
-                    self._waiting.clear()
                     return
-                ticket = self._waiting.popleft()
-                self.current = ticket
+                ticket = self._waiting.pop()
+                self.running.add(ticket)
+            started = time.perf_counter()
             try:
                 self._generate(ticket)
             finally:
+                took = time.perf_counter() - started
                 with self._lock:
-                    self.current = None
+                    self.running.discard(ticket)
                     self.jobs_done += 1
+                    if ticket.started_at is not None and not ticket.cancelled:
+                        self.job_s = took if self.job_s is None else 0.7 * self.job_s + 0.3 * took
 
     def _generate(self, ticket: Ticket) -> None:
         if ticket.cancelled:
             ticket._push(_DONE)
             return
+        waited = time.perf_counter() - ticket.submitted_at
+        if waited > self.limits.max_wait_s:
+            ticket._push(QueueFull(self.wait_estimate(1) or 1.0))
+            return
+        if self.load_error is not None and getattr(self.backend, "retry_load", False):
+            with self._load_lock:  # a remote engine may be back: try again, one at a time
+                if self.load_error is not None:
+                    self._load()
         if self.load_error is not None:
             ticket._push(self.load_error)
             return

@@ -4,7 +4,7 @@ at most a couple of checked sentences after it."""
 from __future__ import annotations
 
 import difflib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Hashable
 
 from bot.answer.compose import Notes
 from bot.answer.passages import entry_passages
@@ -67,10 +67,15 @@ async def explain(
     false_claims: list,
     tuning: Tuning,
     started: float,
+    use_model: bool = True,
+    owner: Hashable = None,
 ) -> AsyncIterator[str | Progress]:
     lead, body = curated(entry, mode)
     shown = f"{lead}\n\n{body}"
     yield shown
+    draft.answer = shown
+    if not use_model:
+        return
     notes = Notes(tuple(entry_passages(entry)))
     context = f"[{entry.title}] {entry.definition}"
     user = prompts.render(mode, context=context, term=entry.title)
@@ -79,7 +84,14 @@ async def explain(
     sentence_filter.seed(shown)
     extra: list[str] = []
     async for item in write_answer(
-        worker, messages, params, sentence_filter, draft, MAX_MODEL_SENTENCES, started
+        worker,
+        messages,
+        params,
+        sentence_filter,
+        draft,
+        MAX_MODEL_SENTENCES,
+        started,
+        owner=owner,
     ):
         if isinstance(item, Progress):
             yield item

@@ -52,6 +52,7 @@ class AnswerDraft:
     fallback: bool = False
     low_confidence: bool = False
     note: str | None = None
+    model_error: str | None = None  # why the model could not write (ModelUnavailable)
     rejected: list[SentenceVerdict] = field(default_factory=list)
     timings: Timings = field(default_factory=Timings)
     stats: GenerationStats = field(default_factory=GenerationStats)
@@ -86,6 +87,7 @@ class AnswerResult:
     fallback: bool = False  # the answer is curated text because the model's did not pass
     low_confidence: bool = False  # retrieval was unsure the notes answer this question
     note: str | None = None
+    model_error: str | None = None  # the model was unavailable: why (the note tells the user)
     rejected: tuple[SentenceVerdict, ...] = ()
     timings: Timings = field(default_factory=Timings)
     stats: GenerationStats = field(default_factory=GenerationStats)

@@ -93,6 +93,11 @@ class PassageIndex:
             p.kind == "faq" and p.question is not None and is_yes_no(p.question)
             for p in self.passages
         ]
+        self._cues = {
+            e.id: {stem for cue in e.cues for stem in content_stems(cue)}
+            for e in kb.entries.values()
+            if e.cues
+        }
         self.embedder = embedder
         self.vectors: np.ndarray | None = None
         if embedder is not None:
@@ -132,6 +137,8 @@ class PassageIndex:
         yes_no = is_yes_no(question)
         what_is = bool(WHAT_IS.match(question))
         wanted = {kind for kind, pattern in KIND_INTENT.items() if pattern.search(question)}
+        asked = set(content_stems(question))
+        uncued = {entry_id for entry_id, cues in self._cues.items() if not cues & asked}
         ranked = []
         for i, p in enumerate(self.passages):
             lex = float(lexical[i]) / lex_max if lex_max > 0 else 0.0
@@ -148,6 +155,8 @@ class PassageIndex:
                 score *= t.definition_boost
             if p.kind in wanted:
                 score *= t.intent_boost
+            if p.entry_id in uncued:
+                score *= t.missing_cue_penalty
             ranked.append(Scored(p, score, lex, sem, ent))
         ranked.sort(key=lambda s: (-s.score, s.passage.id))
         return Selection(

@@ -25,6 +25,7 @@ class Tuning:
         }
     )
     definition_boost: float = 1.3  # "what is X?" is best answered by X's definition
+    missing_cue_penalty: float = 0.3  # an entry with cues, for a question that has none
     intent_boost: float = 2.0  # "give me an example" / "in simple terms": that kind of passage
     keep: int = 8  # ranked passages kept per question
     semantic_known: float = 0.86  # e5 cosine at which a question counts as covered by the notes

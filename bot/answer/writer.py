@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Hashable
 
 from bot.answer.compose import Notes
 from bot.answer.result import AnswerDraft, Progress
 from bot.answer.sentence_filter import Accepted, SentenceFilter
 from bot.answer.tuning import Tuning
 from bot.config import GenerationConfig
-from bot.errors import ModelUnavailable
+from bot.errors import ModelUnavailable, QueueFull
 from bot.guard import redact
 from bot.text import content_stems
 from bot.worker import InferenceWorker
@@ -35,14 +35,16 @@ async def write_answer(
     max_sentences: int,
     started: float,
     max_rejected: int = 10**6,
+    owner: Hashable = None,
 ) -> AsyncIterator[Accepted | Progress]:
-    """Yield the model's accepted sentences (and Progress while queued)."""
+    """Yield the model's accepted sentences (and Progress while queued). `owner` (a user
+    id) takes its turn in the worker's fair queue."""
     draft.prompt_messages = messages
     try:
-        ticket = worker.submit(messages, params)
-    except ModelUnavailable as exc:
+        ticket = worker.submit(messages, params, owner)
+    except (ModelUnavailable, QueueFull) as exc:
         log.warning("model unavailable: %s", exc)
-        draft.note = str(exc)
+        draft.model_error = str(exc)
         return
     try:
         while True:
@@ -69,9 +71,9 @@ async def write_answer(
         if not ticket.cancelled:
             for accepted in sentence_filter.finish():
                 yield accepted
-    except ModelUnavailable as exc:
+    except (ModelUnavailable, QueueFull) as exc:
         log.warning("model unavailable during generation: %s", exc)
-        draft.note = str(exc)
+        draft.model_error = str(exc)
     finally:
         ticket.cancel()
         draft.stats = ticket.stats

@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING
 
 import discord
 
-from bot.admission import Admission
 from bot.formatting import (
     CONTENT_LIMIT,
     CURSOR,
@@ -29,6 +28,7 @@ from bot.pipeline import AnswerResult, Conversation, Progress, Tutor
 
 if TYPE_CHECKING:
     from bot.discord_app.views import RelatedView
+    from bot.feedback import Feedback
 
 log = logging.getLogger(__name__)
 
@@ -95,10 +95,13 @@ class MessageSurface(Surface):
 
 
 def answer_embed(
-    question: str, text: str, result: AnswerResult | None, status: str
+    question: str, text: str, result: AnswerResult | None, status: str, caveat: str | None = None
 ) -> discord.Embed:
+    """The answer as an embed; `caveat` (e.g. low confidence) is a last, italic line."""
     title = trim(defuse_mentions(" ".join(question.split())) or "Question", TITLE_LIMIT)
     body = defuse_mentions(text) or "…"
+    if caveat:
+        body = trim(body, DESCRIPTION_LIMIT - len(caveat) - 4) + f"\n\n*{caveat}*"
     embed = discord.Embed(title=title, description=trim(body, DESCRIPTION_LIMIT), colour=COLOUR)
     if result is None:
         embed.set_footer(text=status)
@@ -134,26 +137,30 @@ class AnswerDelivery:
     def __init__(
         self,
         tutor: Tutor,
-        admission: Admission,
         conversations: Conversations,
         edit_interval_s: float,
         related_view: type[RelatedView],
+        feedback: Feedback | None = None,
     ) -> None:
         self.tutor = tutor
-        self.admission = admission
+        self.admission = tutor.admission
         self.conversations = conversations
         self.edit_interval_s = edit_interval_s
         self.related_view = related_view
+        self.feedback = feedback  # records each answer; None or disabled: no vote buttons
 
     def refusal(self, user_id: int) -> str | None:
-        """Admit the user (then `deliver(..., admitted=True)` must follow) or say why not."""
-        admit = self.admission.try_enter(user_id)
-        if admit.ok:
-            return None
+        """Open a question for the user (then `deliver(..., admitted=True)` must follow) or
+        say why not, before anything is shown: too many open questions, or a user already
+        over the rate limit. The pipeline charges the rate limit, and only for questions
+        that need the model, so fixed replies never count."""
         prompts = self.tutor.library.prompts
-        if admit.reason == "busy":
-            return prompts.reply("busy")
-        return prompts.reply("rate_limited", wait_s=max(1, round(admit.wait_s)))
+        wait_s = self.admission.rate_wait(user_id)
+        if wait_s > 0:
+            return prompts.reply("rate_limited", wait_s=max(1, round(wait_s)))
+        if not self.admission.try_enter(user_id).ok:
+            return prompts.reply("busy", count=self.admission.per_user_queued)
+        return None
 
     async def deliver(
         self,
@@ -170,12 +177,12 @@ class AnswerDelivery:
                 await surface.refuse(refusal)
                 return None
         try:
-            return await self._stream(surface, question, mode, reply_to)
+            return await self._stream(surface, user_id, question, mode, reply_to)
         finally:
             self.admission.leave(user_id)
 
     async def _stream(
-        self, surface: Surface, question: str, mode: str, reply_to: int | None
+        self, surface: Surface, user_id: int, question: str, mode: str, reply_to: int | None
     ) -> AnswerResult:
         conversation = self.conversations.for_reply_to(reply_to)
         throttle = EditThrottle(self.edit_interval_s)
@@ -191,7 +198,7 @@ class AnswerDelivery:
             drawn = snapshot
             await surface.show(answer_embed(question, snapshot[0] + CURSOR, None, snapshot[1]))
 
-        async for item in self.tutor.stream(question, mode, conversation):
+        async for item in self.tutor.stream(question, mode, conversation, user_id):
             if isinstance(item, AnswerResult):
                 result = item
                 break
@@ -207,9 +214,21 @@ class AnswerDelivery:
             await pending
         assert result is not None
         await asyncio.sleep(throttle.wait_time())
-        view = self.related_view(result.related) if result.related else None
-        message_id = await surface.show(answer_embed(question, result.answer, result, ""), view)
+        answer_id = await self.record(result)
+        has_buttons = result.related or answer_id is not None
+        view = self.related_view(result.related, answer_id) if has_buttons else None
+        prompts = self.tutor.library.prompts
+        caveat = prompts.reply("low_confidence_note") if result.low_confidence else None
+        embed = answer_embed(question, result.answer, result, "", caveat)
+        message_id = await surface.show(embed, view)
         conversation.add(result)
         if message_id is not None:
             self.conversations.remember(message_id, conversation)
         return result
+
+    async def record(self, result: AnswerResult) -> int | None:
+        """Keep the answer for the gaps report; its id for the feedback buttons."""
+        if self.feedback is None or not self.feedback.enabled:
+            return None
+        retriever = self.tutor.library.retriever
+        return await asyncio.to_thread(self.feedback.record, result, "discord", retriever)

@@ -20,7 +20,9 @@ import yarl
 
 from bot.config import Config, DiscordConfig
 from bot.discord_app.client import build_bot
+from bot.feedback import Feedback, open_feedback
 from bot.guard import redact
+from bot.guild_settings import GuildSettingsService
 from bot.pipeline import Tutor
 from bot.quiz import QuizEngine, ScoreStore, load_bank
 
@@ -67,11 +69,16 @@ async def serve(config: Config, token: str, stop: asyncio.Event, **bot_options: 
     config.data_dir.mkdir(parents=True, exist_ok=True)
     bank = load_bank(config.knowledge.dir / "quiz", set(tutor.library.kb.entries))
     store = ScoreStore(config.data_dir / "quiz.sqlite3")
+    feedback: Feedback | None = None
+    guild_settings: GuildSettingsService | None = None
     try:
+        guild_settings = await GuildSettingsService.open(config.data_dir / "settings.sqlite3")
         await tutor.start()
         engine = QuizEngine(bank, store, question_seconds=config.quiz.question_seconds)
         services = {"quiz_engine": engine, "score_store": store}
-        bot = build_bot(config, tutor, services, **bot_options)
+        feedback = await asyncio.to_thread(open_feedback, config)
+        services["feedback"] = feedback
+        bot = build_bot(config, tutor, services, guild_settings=guild_settings, **bot_options)
         log.info("ready to connect after %.2f s", time.perf_counter() - started)
         async with bot:
             runner = asyncio.create_task(bot.start(token), name="discord-client")
@@ -88,6 +95,10 @@ async def serve(config: Config, token: str, stop: asyncio.Event, **bot_options: 
     finally:
         tutor.close()
         store.close()
+        if feedback is not None:
+            feedback.close()
+        if guild_settings is not None:
+            guild_settings.close()
 
 
 def run_bot(config: Config) -> int:

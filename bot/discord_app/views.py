@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import discord
 
@@ -43,8 +44,47 @@ class RelatedButton(
         await bot.explain_entry(interaction, self.entry_id)
 
 
+class FeedbackButton(
+    discord.ui.DynamicItem[discord.ui.Button],
+    template=r"feedback:(?P<answer>[0-9]{1,18}):(?P<vote>up|down)",
+):
+    """The "Helpful" / "Not helpful" buttons under an answer.
+
+    Dynamic (the answer id lives in the custom_id), so votes still count after a restart.
+    """
+
+    LABELS: ClassVar[dict[bool, str]] = {True: "Helpful", False: "Not helpful"}
+
+    def __init__(self, answer_id: int, helpful: bool) -> None:
+        super().__init__(
+            discord.ui.Button(
+                label=self.LABELS[helpful],
+                style=discord.ButtonStyle.secondary,
+                custom_id=f"feedback:{answer_id}:{'up' if helpful else 'down'}",
+                row=1,  # below the related-entry buttons
+            )
+        )
+        self.answer_id = answer_id
+        self.helpful = helpful
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Button, match: re.Match[str]
+    ) -> FeedbackButton:
+        return cls(int(match["answer"]), match["vote"] == "up")
+
+    async def callback(self, interaction: discord.Interaction[Any]) -> None:
+        bot: InferenceBotMixin = interaction.client  # type: ignore[assignment]
+        await bot.record_vote(interaction, self.answer_id, self.helpful)
+
+
 class RelatedView(discord.ui.View):
-    def __init__(self, related: list[Source]) -> None:
+    """Related-entry buttons (first row) and, for a recorded answer, the feedback buttons."""
+
+    def __init__(self, related: Sequence[Source], answer_id: int | None = None) -> None:
         super().__init__(timeout=None)
         for source in related[:3]:
             self.add_item(RelatedButton(source.id, source.title))
+        if answer_id is not None:
+            self.add_item(FeedbackButton(answer_id, True))
+            self.add_item(FeedbackButton(answer_id, False))

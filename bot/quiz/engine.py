@@ -182,6 +182,7 @@ class _Game:
     questions: tuple[QuizQuestion, ...]
     started_at: float
     question_started_at: float
+    seconds: float  # time per question in this game
     index: int = 0
     answers: dict[int, _Answer] = field(default_factory=dict)
     result: QuestionResult | None = None  # set once the current question is closed
@@ -253,10 +254,18 @@ class QuizEngine:
         n_questions: int,
         topic: str | None,
         now: float,
+        question_seconds: float | None = None,
     ) -> QuizSession:
-        """Start a quiz; fewer questions than asked if the topic has fewer."""
+        """Start a quiz; fewer questions than asked if the topic has fewer.
+
+        `question_seconds` overrides the engine's time per question for this game (a
+        server's own setting); None keeps the engine's.
+        """
         if not MIN_QUESTIONS <= n_questions <= MAX_QUESTIONS:
             raise InvalidQuizRequest(f"Pick between {MIN_QUESTIONS} and {MAX_QUESTIONS} questions.")
+        seconds = self.question_seconds if question_seconds is None else float(question_seconds)
+        if seconds <= 0:
+            raise ValueError("question_seconds must be positive")
         key = (guild_id, channel_id)
         with self._lock:
             if key in self._games:
@@ -268,7 +277,9 @@ class QuizEngine:
             game_id = self.store.create_game(
                 guild_id, channel_id, starter_id, topic, [q.id for q in questions], now
             )
-            game = _Game(game_id, guild_id, channel_id, starter_id, topic, questions, now, now)
+            game = _Game(
+                game_id, guild_id, channel_id, starter_id, topic, questions, now, now, seconds
+            )
             self._games[key] = game
             log.info(
                 "quiz game %d started in %s/%s: %d questions, topic %s",
@@ -338,7 +349,7 @@ class QuizEngine:
                 question_number != number
                 or (game_id is not None and game_id != game.game_id)
                 or game.result is not None
-                or now >= game.question_started_at + self.question_seconds
+                or now >= game.question_started_at + game.seconds
             ):
                 return AnswerOutcome(
                     AnswerStatus.QUESTION_CLOSED,
@@ -379,11 +390,13 @@ class QuizEngine:
                 return False
             return game.joined <= game.answers.keys()
 
-    def points_for(self, seconds: float) -> int:
-        """Points for a correct answer given `seconds` after the question appeared."""
+    def points_for(self, seconds: float, question_seconds: float | None = None) -> int:
+        """Points for a correct answer given `seconds` after the question appeared
+        (out of `question_seconds`, by default the engine's time per question)."""
         if not self.speed_bonus:
             return POINTS_CORRECT
-        fraction = max(0.0, 1.0 - max(0.0, seconds) / self.question_seconds)
+        limit = question_seconds or self.question_seconds
+        fraction = max(0.0, 1.0 - max(0.0, seconds) / limit)
         return POINTS_CORRECT + int(SPEED_BONUS_MAX * fraction + 0.5)
 
     def close_question(self, guild_id: int, channel_id: int, now: float) -> QuestionResult:
@@ -400,7 +413,7 @@ class QuizEngine:
             for user_id, a in game.answers.items():
                 seconds = a.at - game.question_started_at
                 correct = a.choice_index == question.answer_index
-                points = self.points_for(seconds) if correct else 0
+                points = self.points_for(seconds, game.seconds) if correct else 0
                 players.append(
                     PlayerResult(user_id, a.user_name, a.choice_index, correct, points, seconds)
                 )
@@ -483,7 +496,7 @@ class QuizEngine:
             total=len(game.questions),
             question=game.questions[game.index],
             started_at=game.question_started_at,
-            deadline=game.question_started_at + self.question_seconds,
+            deadline=game.question_started_at + game.seconds,
             is_open=game.result is None,
             answered=len(game.answers),
         )

@@ -98,8 +98,11 @@ async def test_ask_is_grounded_with_sources_and_figures(env) -> None:
     assert "inference" in sources["value"]
     assert "first token" in embed["footer"]["text"] and "tokens/s" in embed["footer"]["text"]
     buttons = [c for row in got["message"].get("components", []) for c in row["components"]]
-    assert 1 <= len(buttons) <= 3
-    assert all(b["custom_id"].startswith("related:") for b in buttons)
+    related = [b for b in buttons if b["custom_id"].startswith("related:")]
+    assert 1 <= len(related) <= 3
+    votes = [b["label"] for b in buttons if b["custom_id"].startswith("feedback:")]
+    assert votes == ["Helpful", "Not helpful"]
+    assert len(buttons) == len(related) + 2
 
 
 async def test_related_button_explains_that_entry_to_the_presser(env) -> None:

@@ -219,6 +219,8 @@ class Interaction:
     modal: dict[str, Any] | None = None  # modal the bot opened
     late: bool = False
     component_message_id: str | None = None
+    shard: int | None = None  # the shard whose gateway session it was dispatched to
+    session_id: str | None = None  # that session (discord.py logs it on connecting)
 
     @property
     def acknowledged(self) -> bool:
@@ -273,6 +275,7 @@ class _Session:
     seq: int = 0
     buffer: list[tuple[int, str]] = field(default_factory=list)
     conn: _Conn | None = None
+    ready: bool = False  # READY and its GUILD_CREATEs were sent
 
 
 @dataclass
@@ -336,6 +339,8 @@ class FakeDiscord:
     One guild with one text channel (``channel_id``), roles ``@everyone``, ``Moderator``
     and the bot's managed role, and members: the bot, ``owner`` (the guild owner),
     ``alice`` (the default user for simulated actions) and ``bob`` (a Moderator).
+    :meth:`add_guild` adds more guilds (same members and roles, each its own channel);
+    with ``shard_count`` > 1 each guild is sent to, and acted in over, its own shard.
     """
 
     def __init__(
@@ -447,6 +452,7 @@ class FakeDiscord:
         self.channels: _IdDict = _IdDict()  # guild channels
         self.dm_channels: _IdDict = _IdDict()  # channel id -> DM channel payload
         self._dm_by_user: _IdDict = _IdDict()
+        self.other_guilds: _IdDict = _IdDict()  # guild id -> payload, from add_guild()
         self.guild: dict[str, Any] = {
             "id": str(self.guild_id),
             "name": guild_name,
@@ -648,15 +654,21 @@ class FakeDiscord:
             }
         return user
 
-    def add_text_channel(self, name: str, *, channel_id: int | None = None) -> dict[str, Any]:
-        """Adds a text channel to the guild (dispatches CHANNEL_CREATE when connected)."""
+    def add_text_channel(
+        self, name: str, *, channel_id: int | None = None, guild_id: int | None = None
+    ) -> dict[str, Any]:
+        """Adds a text channel to the guild (or to ``guild_id``, one from :meth:`add_guild`);
+        dispatches CHANNEL_CREATE when that guild's shard is connected."""
+        gid = str(guild_id if guild_id is not None else self.guild_id)
+        if gid != str(self.guild_id) and gid not in self.other_guilds:
+            raise AssertionError(f"unknown guild {gid}; add it with fake.add_guild()")
         cid = str(channel_id) if channel_id is not None else self._snowflake()
         channel = {
             "id": cid,
             "type": 0,
-            "guild_id": str(self.guild_id),
+            "guild_id": gid,
             "name": name,
-            "position": len(self.channels),
+            "position": len(self._guild_channels(gid)),
             "permission_overwrites": [],
             "nsfw": False,
             "parent_id": None,
@@ -666,10 +678,57 @@ class FakeDiscord:
             "flags": 0,
         }
         self.channels[cid] = channel
-        if self._live_conn(self.guild_id) is not None:
-            task = asyncio.ensure_future(self._dispatch("CHANNEL_CREATE", channel, self.guild_id))
+        if self._live_conn(gid) is not None:
+            task = asyncio.ensure_future(self._dispatch("CHANNEL_CREATE", channel, gid))
             task.add_done_callback(lambda t: t.exception())
         return channel
+
+    def add_guild(
+        self,
+        guild_id: int,
+        *,
+        name: str = "Other Guild",
+        channel_id: int | None = None,
+        channel_name: str = "general",
+    ) -> dict[str, Any]:
+        """Adds another guild, with the same members and roles (and its own ``@everyone``)
+        and one text channel; returns that channel.  Call it before the bot connects.
+
+        With ``shard_count`` > 1, the guild lives on shard ``(guild_id >> 22) % shard_count``:
+        only that shard's session gets its GUILD_CREATE, interactions and messages.
+        """
+        gid = str(int(guild_id))
+        if gid == str(self.guild_id) or gid in self.other_guilds:
+            raise AssertionError(f"guild {gid} already exists")
+        guild = copy.deepcopy(self.guild)
+        guild.update(id=gid, name=name, system_channel_id=None)
+        self.other_guilds[gid] = guild
+        channel = self.add_text_channel(channel_name, channel_id=channel_id, guild_id=int(gid))
+        guild["system_channel_id"] = channel["id"]
+        return channel
+
+    @property
+    def guild_ids(self) -> list[int]:
+        """Every guild the bot is in: the main one first, then those from add_guild()."""
+        return [self.guild_id, *(int(gid) for gid in self.other_guilds)]
+
+    def _guild_channels(self, guild_id: Any) -> list[dict[str, Any]]:
+        return [c for c in self.channels.values() if c["guild_id"] == str(guild_id)]
+
+    def _guild_roles(self, guild_id: Any) -> list[dict[str, Any]]:
+        roles = list(self.roles.values())
+        if str(guild_id) == str(self.guild_id):
+            return roles
+        # Its own @everyone (id = guild id, as on Discord); the other roles are shared.
+        shared = [r for r in roles if r["id"] != str(self.guild_id)]
+        return [dict(self.everyone_role, id=str(guild_id)), *shared]
+
+    def _guild_payload(self, guild_id: Any) -> dict[str, Any]:
+        if str(guild_id) == str(self.guild_id):
+            return self.guild
+        if guild_id in self.other_guilds:
+            return self.other_guilds[guild_id]
+        raise _ApiError(404, 10004, "Unknown Guild")
 
     def _dm_channel(self, user: dict[str, Any], channel_id: Any = None) -> dict[str, Any]:
         existing = self._dm_by_user.get(user["id"])
@@ -726,8 +785,9 @@ class FakeDiscord:
                 perms |= int(role["permissions"])
         return P_ALL if perms & P_ADMINISTRATOR else perms
 
-    def _guild_create_payload(self, intents: int) -> dict[str, Any]:
-        guild = copy.deepcopy(self.guild)
+    def _guild_create_payload(self, intents: int, guild_id: Any = None) -> dict[str, Any]:
+        gid = guild_id if guild_id is not None else self.guild_id
+        guild = copy.deepcopy(self._guild_payload(gid))
         # Like Discord: without the GUILD_MEMBERS intent only the bot itself is included.
         member_ids = list(self.members)
         if not intents & INTENT_GUILD_MEMBERS:
@@ -735,8 +795,8 @@ class FakeDiscord:
         members = [self._member_payload(uid) for uid in member_ids]
         guild.update(
             {
-                "roles": list(self.roles.values()),
-                "channels": list(self.channels.values()),
+                "roles": self._guild_roles(gid),
+                "channels": self._guild_channels(gid),
                 "threads": [],
                 "members": members,
                 "member_count": len(self.members),
@@ -756,7 +816,8 @@ class FakeDiscord:
     def _channel_of(self, channel_id: Any) -> tuple[dict[str, Any], str | None]:
         """Returns (channel payload, guild id or None for DMs) or raises 404 Unknown Channel."""
         if channel_id in self.channels:
-            return self.channels[channel_id], str(self.guild_id)
+            channel = self.channels[channel_id]
+            return channel, channel["guild_id"]
         if channel_id in self.dm_channels:
             return self.dm_channels[channel_id], None
         raise _ApiError(404, 10003, "Unknown Channel")
@@ -769,7 +830,9 @@ class FakeDiscord:
         return (int(guild_id) >> 22) % max(self.shard_count, 1)
 
     def _live_conn(self, guild_id: Any = None) -> _Conn | None:
-        shard = self._shard_for(guild_id)
+        return self._shard_conn(self._shard_for(guild_id))
+
+    def _shard_conn(self, shard: int) -> _Conn | None:
         for conn in reversed(self._conns):
             sess = conn.session
             if not conn.closed and sess is not None and sess.shard[0] == shard:
@@ -891,14 +954,15 @@ class FakeDiscord:
             "geo_ordered_rtc_regions": [],
             "_trace": ["fake-gateway"],
         }
-        owns_guild = self._shard_for(self.guild_id) == session.shard[0]
-        if owns_guild:
-            ready["guilds"] = [{"id": str(self.guild_id), "unavailable": True}]
+        owned = [g for g in self.guild_ids if self._shard_for(g) == session.shard[0]]
+        ready["guilds"] = [{"id": str(g), "unavailable": True} for g in owned]
         if data.get("shard") is not None:
             ready["shard"] = list(session.shard)
         await self._send_dispatch(session, "READY", ready)
-        if owns_guild:
-            await self._send_dispatch(session, "GUILD_CREATE", self._guild_create_payload(intents))
+        for gid in owned:
+            payload = self._guild_create_payload(intents, gid)
+            await self._send_dispatch(session, "GUILD_CREATE", payload)
+        session.ready = True
         self._ready_sessions += 1
 
     async def _on_resume(self, conn: _Conn, data: dict[str, Any]) -> None:
@@ -1080,13 +1144,23 @@ class FakeDiscord:
         gateway op and message change) and returns it; raises FakeDiscordTimeout."""
         return await self._wait_until(lambda: check() or None, timeout, what)
 
-    async def wait_ready(self, timeout: float = 10.0) -> None:
-        """Waits until the bot identified and got READY (and GUILD_CREATE)."""
+    @property
+    def ready_sessions(self) -> int:
+        """How many sessions got READY so far: a restarted bot's new session adds one."""
+        return self._ready_sessions
+
+    async def wait_ready(self, timeout: float = 10.0, *, all_shards: bool = False) -> None:
+        """Waits until the bot identified and got READY (and GUILD_CREATE) on shard 0, or,
+        with ``all_shards``, on every one of the ``shard_count`` shards (from any process)."""
 
         def check() -> bool:
-            return self._live_conn() is not None and self._ready_sessions > 0
+            if not all_shards:
+                return self._live_conn() is not None and self._ready_sessions > 0
+            conns = [self._shard_conn(shard) for shard in range(max(self.shard_count, 1))]
+            return all(c is not None and c.session is not None and c.session.ready for c in conns)
 
-        await self._wait_until(check, timeout, "the bot to IDENTIFY on the gateway")
+        what = "every shard" if all_shards else "the bot"
+        await self._wait_until(check, timeout, f"{what} to IDENTIFY on the gateway")
 
     async def wait_for_sync(
         self, names: Iterable[str] = (), *, guild: Any = None, timeout: float = 10.0
@@ -1256,20 +1330,21 @@ class FakeDiscord:
             cid = str(channel_id or self.channel_id)
             if cid not in self.channels:
                 raise AssertionError(f"unknown guild channel {cid}")
+            gid = self.channels[cid]["guild_id"]
             member = self._member_payload(user["id"])
             if member is None:
                 raise AssertionError(f"user {user['username']} is not a member of the guild")
             member["permissions"] = str(self._permissions(user["id"]))
             payload.update(
                 {
-                    "guild_id": str(self.guild_id),
-                    "guild": {"id": str(self.guild_id), "locale": "en-US", "features": []},
+                    "guild_id": gid,
+                    "guild": {"id": gid, "locale": "en-US", "features": []},
                     "guild_locale": "en-US",
                     "channel_id": cid,
                     "channel": dict(self.channels[cid], permissions=member["permissions"]),
                     "member": member,
                     "context": 0,
-                    "authorizing_integration_owners": {"0": str(self.guild_id)},
+                    "authorizing_integration_owners": {"0": gid},
                 }
             )
         else:
@@ -1306,15 +1381,21 @@ class FakeDiscord:
         self._by_interaction_id[record.id] = record
         session = self._session_for(record.guild_id)
         if session is None:
-            raise AssertionError("the bot is not connected to the fake gateway")
+            shard = self._shard_for(record.guild_id)
+            raise AssertionError(f"the bot is not connected to the fake gateway (shard {shard})")
+        record.shard, record.session_id = session.shard[0], session.id
         record.dispatched_at = self._now()
         await self._send_dispatch(session, "INTERACTION_CREATE", payload)
         record.dispatched_at = self._now()
         return record
 
-    def _find_command(self, name: str, guild: bool, ctype: int = 1) -> dict[str, Any]:
+    def _find_command(
+        self, name: str, guild: bool, ctype: int = 1, channel_id: Any = None
+    ) -> dict[str, Any]:
         if guild:
-            gcmds = self.guild_commands.get(self.guild_id, {})
+            channel = self.channels.get(channel_id or self.channel_id)
+            gid = channel["guild_id"] if channel else self.guild_id
+            gcmds = self.guild_commands.get(gid, {})
             for cmd in gcmds.values():
                 if cmd["name"] == name and cmd.get("type", 1) == ctype:
                     return cmd
@@ -1492,7 +1573,7 @@ class FakeDiscord:
         """
         await self.wait_ready()
         u = self._resolve_user(user)
-        cmd = self._find_command(name, guild)
+        cmd = self._find_command(name, guild, channel_id=channel_id)
         data = self._build_command_data(cmd, subcommand, options, guild)
         payload = self._interaction_base(
             IT_APPLICATION_COMMAND, u, guild=guild, channel_id=channel_id, data=data, locale=locale
@@ -1516,7 +1597,7 @@ class FakeDiscord:
         """Dispatches an autocomplete interaction (type 4) and returns the bot's choices."""
         await self.wait_ready()
         u = self._resolve_user(user)
-        cmd = self._find_command(name, guild)
+        cmd = self._find_command(name, guild, channel_id=channel_id)
         opts = dict(options or {})
         opts[option_name] = value
         data = self._build_command_data(cmd, subcommand, opts, guild, focused=option_name)
@@ -1701,7 +1782,7 @@ class FakeDiscord:
             if cid not in self.channels:
                 raise AssertionError(f"unknown guild channel {cid}")
             channel = self.channels[cid]
-            guild_id = str(self.guild_id)
+            guild_id = channel["guild_id"]
         mentioned_ids = list(dict.fromkeys(USER_MENTION_RE.findall(content)))
         referenced = None
         if reference_message_id is not None:
@@ -2645,7 +2726,7 @@ class FakeDiscord:
         guild_id = params.get("guild_id")
         if guild_id is None:
             return self.commands, None
-        if guild_id != str(self.guild_id):
+        if guild_id != str(self.guild_id) and guild_id not in self.other_guilds:
             raise _ApiError(403, 50001, "Missing Access")
         return self.guild_commands.setdefault(guild_id, {}), guild_id
 
@@ -3111,26 +3192,25 @@ class FakeDiscord:
     # ---------------------------------------------------------------- guilds
 
     def _check_guild(self, params: dict[str, str]) -> None:
-        if params["guild_id"] != str(self.guild_id):
-            raise _ApiError(404, 10004, "Unknown Guild")
+        self._guild_payload(params["guild_id"])  # 404 Unknown Guild if it is none of ours
 
     async def _h_get_guild(self, request: web.Request, params: dict, body: Any, files: list) -> Any:
         self._check_guild(params)
-        guild = copy.deepcopy(self.guild)
-        guild["roles"] = list(self.roles.values())
+        guild = copy.deepcopy(self._guild_payload(params["guild_id"]))
+        guild["roles"] = self._guild_roles(params["guild_id"])
         return self._json(guild)
 
     async def _h_guild_channels(
         self, request: web.Request, params: dict, body: Any, files: list
     ) -> Any:
         self._check_guild(params)
-        return self._json(list(self.channels.values()))
+        return self._json(self._guild_channels(params["guild_id"]))
 
     async def _h_guild_roles(
         self, request: web.Request, params: dict, body: Any, files: list
     ) -> Any:
         self._check_guild(params)
-        return self._json(list(self.roles.values()))
+        return self._json(self._guild_roles(params["guild_id"]))
 
     async def _h_guild_member(
         self, request: web.Request, params: dict, body: Any, files: list

@@ -398,3 +398,61 @@ async def test_wrong_token_fails_login() -> None:
         with fake.patch_discord(), pytest.raises(discord.LoginFailure):
             await client.login("wrong-token")
         await client.close()
+
+
+class ShardProcessBot(discord.AutoShardedClient):
+    """What one of several bot processes is: some of the shards, here one of two."""
+
+    def __init__(self, shard_id: int) -> None:
+        super().__init__(
+            intents=discord.Intents.default(),
+            shard_count=2,
+            shard_ids=[shard_id],
+            guild_ready_timeout=0.05,
+        )
+        self.tree = app_commands.CommandTree(self)
+        self.mentions_seen: list[int | None] = []
+
+        @self.tree.command(name="where", description="Which shard answers")
+        async def where(interaction: discord.Interaction) -> None:
+            await interaction.response.send_message(f"shard {shard_id}")
+
+    async def setup_hook(self) -> None:
+        if self.shard_ids == [0]:
+            await self.tree.sync()
+
+    async def on_message(self, message: discord.Message) -> None:
+        if not message.author.bot:
+            self.mentions_seen.append(message.guild.id if message.guild else None)
+
+
+@pytest.mark.asyncio
+async def test_two_guilds_on_two_shards_in_two_clients() -> None:
+    fake = FakeDiscord(shard_count=2)
+    second_id = fake.guild_id + (1 << 22)  # (id >> 22) % 2: the main guild 0, this one 1
+    channel = fake.add_guild(second_id, name="Second Guild")
+    assert fake.guild_ids == [fake.guild_id, second_id]
+    async with fake:
+        first, second = ShardProcessBot(0), ShardProcessBot(1)
+        async with run_bot(fake, first), run_bot(fake, second):
+            await fake.wait_ready(all_shards=True)
+            assert sorted(tuple(i["shard"]) for i in fake.identifies) == [(0, 2), (1, 2)]
+            assert [g.id for g in first.guilds] == [fake.guild_id]
+            assert [g.id for g in second.guilds] == [second_id]
+            assert second.get_guild(second_id).get_channel(int(channel["id"])) is not None
+            await fake.wait_for_sync(["where"])
+
+            here = await fake.slash_command("where")
+            there = await fake.slash_command("where", channel_id=channel["id"])
+            assert (await fake.wait_for_final(here))["content"] == "shard 0"
+            assert (await fake.wait_for_final(there))["content"] == "shard 1"
+            assert (here.shard, there.shard) == (0, 1)
+            assert here.session_id != there.session_id
+            assert there.guild_id == str(second_id)
+
+            await fake.user_message("hi", mention_bot=True, channel_id=channel["id"])
+            await fake.wait_until(lambda: second.mentions_seen, what="the mention on shard 1")
+            assert second.mentions_seen == [second_id] and first.mentions_seen == []
+    assert fake.problems() == []
+    created = [d for _, event, d in fake.dispatched if event == "GUILD_CREATE"]
+    assert sorted(d["id"] for d in created) == sorted([str(fake.guild_id), str(second_id)])

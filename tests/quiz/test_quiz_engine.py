@@ -268,6 +268,24 @@ def test_starter_can_stop(engine: QuizEngine) -> None:
 def test_engine_rejects_non_positive_question_time(bank: QuizBank, store: ScoreStore) -> None:
     with pytest.raises(ValueError):
         QuizEngine(bank, store, question_seconds=0)
+    engine = QuizEngine(bank, store, question_seconds=20.0)
+    with pytest.raises(ValueError):
+        engine.start(GUILD, CHANNEL, ALICE, 1, None, T0, question_seconds=0)
+    assert not engine.is_running(GUILD, CHANNEL)
+
+
+def test_a_game_can_have_its_own_question_time(engine: QuizEngine) -> None:
+    """A server's setting: 40 s per question here, the engine's 20 s in another channel."""
+    session = engine.start(GUILD, CHANNEL, ALICE, 2, None, T0, question_seconds=40)
+    assert session.current.deadline == T0 + 40.0
+    other = engine.start(GUILD, CHANNEL + 1, ALICE, 1, None, T0)
+    assert other.current.deadline == T0 + 20.0
+    assert press(engine, BOB, right_index(engine), T0 + 30.0).accepted  # past 20 s, within 40
+    assert press(engine, CAROL, 0, T0 + 40.0).status is AnswerStatus.QUESTION_CLOSED
+    result = engine.close_question(GUILD, CHANNEL, T0 + 40)
+    assert result.points_awarded == {BOB: engine.points_for(30.0, 40.0)} == {BOB: 11}
+    state = engine.advance(GUILD, CHANNEL, T0 + 45)
+    assert isinstance(state, QuestionState) and state.deadline == T0 + 85.0  # kept per game
 
 
 @pytest.mark.asyncio

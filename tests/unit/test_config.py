@@ -160,3 +160,74 @@ def test_invalid_yaml_names_the_file_and_line(tmp_path: Path) -> None:
         load_config(path, env={})
     assert str(path) in str(info.value)
     assert "line" in str(info.value)
+
+
+# --- shards across processes (discord.shard_count / shard_ids, BOT_SHARD_COUNT / _IDS)
+
+
+def test_shards_default_to_unset(tmp_path: Path) -> None:
+    config = load_config(write_config(tmp_path, ""), env={})
+    assert config.discord.shard_count is None
+    assert config.discord.shard_ids is None
+
+
+def test_shards_from_the_file(tmp_path: Path) -> None:
+    path = write_config(tmp_path, "discord:\n  shard_count: 4\n  shard_ids: [1, 3]\n")
+    config = load_config(path, env={})
+    assert config.discord.shard_count == 4
+    assert config.discord.shard_ids == (1, 3)
+
+
+@pytest.mark.parametrize(("raw", "ids"), [("0", (0,)), ("1,3", (1, 3)), (" 2 , 0 ", (2, 0))])
+def test_env_overrides_shards(tmp_path: Path, raw: str, ids: tuple[int, ...]) -> None:
+    path = write_config(tmp_path, "discord:\n  shard_count: 2\n  shard_ids: [1]\n")
+    config = load_config(path, env={"BOT_SHARD_COUNT": "4", "BOT_SHARD_IDS": raw})
+    assert config.discord.shard_count == 4
+    assert config.discord.shard_ids == ids
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        (
+            {"BOT_SHARD_COUNT": "two"},
+            r"BOT_SHARD_COUNT: expected a shard count such as 2, got 'two'",
+        ),
+        ({"BOT_SHARD_COUNT": "1,2"}, r"BOT_SHARD_COUNT: expected a shard count"),
+        ({"BOT_SHARD_COUNT": "-2"}, r"BOT_SHARD_COUNT: expected a shard count"),
+        ({"BOT_SHARD_COUNT": "0"}, r"BOT_SHARD_COUNT must be at least 1"),
+        ({"BOT_SHARD_COUNT": "2", "BOT_SHARD_IDS": "0;1"}, r"BOT_SHARD_IDS: expected comma-sep"),
+        ({"BOT_SHARD_COUNT": "2", "BOT_SHARD_IDS": "1,"}, r"BOT_SHARD_IDS: expected comma-sep"),
+        ({"BOT_SHARD_COUNT": "2", "BOT_SHARD_IDS": "2"}, r"BOT_SHARD_IDS: shard 2 does not exist"),
+        ({"BOT_SHARD_COUNT": "2", "BOT_SHARD_IDS": "1,1"}, r"BOT_SHARD_IDS lists a shard twice"),
+        ({"BOT_SHARD_IDS": "0"}, r"BOT_SHARD_IDS needs a shard count"),
+    ],
+)
+def test_bad_shard_env_names_the_variable(
+    tmp_path: Path, env: dict[str, str], message: str
+) -> None:
+    with pytest.raises(ConfigError, match=message):
+        load_config(write_config(tmp_path, ""), env=env)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("shard_ids: [0]", r"discord\.shard_ids needs a shard count"),
+        ("shard_count: 2\n  shard_ids: [0, 2]", r"shard 2 does not exist.*ids are 0\.\.1"),
+        ("shard_count: 2\n  shard_ids: [-1]", r"discord\.shard_ids: shard -1 does not exist"),
+        ("shard_count: 2\n  shard_ids: []", r"discord\.shard_ids is empty"),
+        ("shard_count: 0", r"discord\.shard_count must be at least 1"),
+        ("shard_count: two", r"discord\.shard_count: expected an integer"),
+        ("shard_count: 2\n  shard_ids: 1", r"discord\.shard_ids: expected a list"),
+    ],
+)
+def test_bad_shard_settings_in_the_file_are_named(tmp_path: Path, text: str, message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        load_config(write_config(tmp_path, f"discord:\n  {text}\n"), env={})
+
+
+def test_env_count_checks_the_ids_from_the_file(tmp_path: Path) -> None:
+    path = write_config(tmp_path, "discord:\n  shard_count: 4\n  shard_ids: [3]\n")
+    with pytest.raises(ConfigError, match=r"discord\.shard_ids: shard 3 .*\(BOT_SHARD_COUNT\)"):
+        load_config(path, env={"BOT_SHARD_COUNT": "2"})

@@ -514,3 +514,49 @@ async def test_a_greeting_gets_a_friendly_introduction(tutor: Tutor) -> None:
     result = await tutor.ask("hi")
     assert result.kind == "greeting" and not result.sources
     assert "inference" in result.answer.lower()
+
+
+# -- the rate limit counts only questions that need the model ---------------------------------
+async def test_fixed_replies_never_count_against_the_rate_limit(
+    tutor: Tutor, backend: ScriptedBackend
+) -> None:
+    tutor.admission.rate_count = 1
+    for odd in ("x" * 5000, "🤖🔥💯", "", "hello"):
+        result = await tutor.ask(odd, asker=5)
+        assert result.kind in {"too_long", "no_words", "empty", "greeting"}, result.kind
+    backend.enqueue(NOVEL)
+    result = await tutor.ask("what is inference?", asker=5)
+    assert result.kind == "answer" and result.model_sentences == 1
+
+
+async def test_over_the_rate_limit_the_model_is_not_asked(
+    tutor: Tutor, backend: ScriptedBackend, library: Library
+) -> None:
+    tutor.admission.rate_count = 1
+    backend.enqueue(NOVEL, NOVEL)
+    assert (await tutor.ask("what is inference?", asker=6)).kind == "answer"
+    calls = len(backend.calls)
+    refused = await tutor.ask("what is quantization?", asker=6)
+    assert refused.kind == "rate_limited"
+    assert refused.answer.startswith(reply_prefix(library, "rate_limited"))
+    assert len(backend.calls) == calls
+    assert (await tutor.ask("what is quantization?", asker=7)).kind == "answer"  # others: fine
+
+
+async def test_define_over_the_rate_limit_gives_the_curated_text_alone(
+    tutor: Tutor, backend: ScriptedBackend
+) -> None:
+    tutor.admission.rate_count = 1
+    assert tutor.admission.charge(8).ok  # the one answer this user may have now
+    result = await tutor.ask("quantization", "define", asker=8)
+    assert result.answer.startswith(QUANTIZATION["definition"][:30])
+    assert backend.calls == [] and not result.fallback
+
+
+async def test_a_full_queue_answers_busy_with_a_time_to_retry(
+    tutor: Tutor, library: Library
+) -> None:
+    tutor.worker.job_s = 10 * tutor.config.limits.max_wait_s  # as if each answer took ages
+    result = await tutor.ask("what is inference?", asker=9)
+    assert result.kind == "queue_full"
+    assert result.answer.startswith(reply_prefix(library, "queue_full"))

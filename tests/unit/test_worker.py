@@ -1,4 +1,5 @@
-"""bot.worker: one thread owns the (scripted) backend; jobs run one at a time, in order."""
+"""bot.worker: threads own the (scripted) backend; jobs run in fair order, one at a time
+unless the backend allows more."""
 
 from __future__ import annotations
 
@@ -10,8 +11,8 @@ from collections.abc import Callable, Iterator
 import pytest
 
 from bot.backend import ScriptedBackend
-from bot.config import GenerationConfig
-from bot.errors import ModelUnavailable
+from bot.config import GenerationConfig, LimitsConfig
+from bot.errors import ModelUnavailable, QueueFull
 from bot.worker import InferenceWorker, Ticket
 
 PARAMS = GenerationConfig()
@@ -236,3 +237,73 @@ async def test_event_loop_stays_responsive_during_a_slow_job(make_worker) -> Non
     assert len(pieces) == 40
     assert ticks >= 10  # the loop kept turning while the job ran
     assert max_lag < 0.2
+
+
+async def test_users_take_turns_in_the_queue(make_worker) -> None:
+    """One user's three questions do not hold back another user's one."""
+    backend = ScriptedBackend(["running now"] + [f"r{i}" for i in range(4)], delay_s=0.02)
+    worker = make_worker(backend)
+    await worker.wait_ready()
+    running = worker.submit(messages("running"), PARAMS, owner="x")
+    first_piece = aiter(running)
+    await anext(first_piece)  # the worker is busy with it
+    a = [worker.submit(messages(f"a{i}"), PARAMS, owner="a") for i in range(3)]
+    b = worker.submit(messages("b0"), PARAMS, owner="b")
+    assert [t.position() for t in (a[0], b, a[1], a[2])] == [1, 2, 3, 4]
+    await asyncio.gather(collect(running), *(collect(t) for t in (*a, b)))
+    served = [m[0]["content"] for m in backend.calls[1:]]
+    assert served == ["a0", "b0", "a1", "a2"]
+
+
+async def test_full_queue_refuses_with_a_time_to_retry(make_worker) -> None:
+    backend = ScriptedBackend(["a b c d e f g h"] * 3, delay_s=0.02)
+    worker = InferenceWorker(backend, limits=LimitsConfig(queue_max=1))
+    try:
+        await worker.wait_ready()
+        running = worker.submit(messages("1"), PARAMS)
+        await anext(aiter(running))
+        waiting = worker.submit(messages("2"), PARAMS)
+        assert worker.capacity_wait() is not None
+        with pytest.raises(QueueFull) as refused:
+            worker.submit(messages("3"), PARAMS)
+        assert refused.value.retry_s >= 1
+        await asyncio.gather(collect(running), collect(waiting))
+        assert worker.capacity_wait() is None
+    finally:
+        worker.stop()
+
+
+async def test_expected_wait_over_the_limit_is_refused(make_worker) -> None:
+    worker = InferenceWorker(ScriptedBackend(), limits=LimitsConfig(max_wait_s=10))
+    try:
+        await worker.wait_ready()
+        worker.job_s = 4.0  # as if measured
+        assert worker.capacity_wait() is None  # 1 job ahead of nobody: 4 s
+        worker.job_s = 20.0
+        assert worker.capacity_wait() == pytest.approx(10.0)  # 20 s expected; retry in half
+    finally:
+        worker.stop()
+
+
+async def test_several_jobs_run_at_once_when_the_backend_allows_it(make_worker) -> None:
+    backend = ScriptedBackend(["a b c d e f g h i j"] * 2, delay_s=0.02)
+    backend.max_concurrency = 2
+    worker = make_worker(backend)
+    await worker.wait_ready()
+    first, second = (worker.submit(messages(str(i)), PARAMS) for i in range(2))
+    await asyncio.gather(collect(first), collect(second))
+    assert first.started_at is not None and second.started_at is not None
+    assert second.started_at < first.started_at + first.stats.total_s  # they overlapped
+
+
+async def test_a_remote_engine_is_tried_again_after_a_failed_load(make_worker) -> None:
+    backend = ScriptedBackend(["back again"])
+    backend.fail_load = ModelUnavailable("cannot reach the engine")
+    backend.retry_load = True
+    worker = make_worker(backend)
+    with pytest.raises(ModelUnavailable):
+        await worker.wait_ready()
+    with pytest.raises(ModelUnavailable, match="cannot reach"):
+        await collect(worker.submit(messages("q"), PARAMS))
+    backend.fail_load = None  # the engine is back
+    assert await collect(worker.submit(messages("q"), PARAMS)) == ["back", " again"]

@@ -92,7 +92,12 @@ class AnswersCog(commands.Cog, name="Answers"):
         if refusal is not None:
             await surface.refuse(refusal)
             return
-        await interaction.response.defer(thinking=True)
+        # The server's setting: answers seen by everyone, or by the asker only.
+        private = (
+            interaction.guild_id is not None
+            and self.bot.guild_settings.get(interaction.guild_id).private_answers
+        )
+        await interaction.response.defer(thinking=True, ephemeral=private)
         await self.bot.delivery.deliver(surface, interaction.user.id, text, mode, admitted=True)
 
     # -- mentions and DMs ----------------------------------------------------------------------
@@ -102,6 +107,8 @@ class AnswersCog(commands.Cog, name="Answers"):
         if me is None or message.author.bot or message.author.id == me.id:
             return
         is_dm = message.guild is None
+        if not is_dm and not self._answers_in(message):
+            return
         reply_to = message.reference.message_id if message.reference else None
         resolved = message.reference.resolved if message.reference else None
         replying_to_me = (
@@ -116,6 +123,14 @@ class AnswersCog(commands.Cog, name="Answers"):
             )
         except discord.HTTPException:
             log.exception("could not answer message %s", message.id)
+
+    def _answers_in(self, message: discord.Message) -> bool:
+        """The server's channel list (a thread counts as its parent channel)."""
+        assert message.guild is not None
+        parent_id = getattr(message.channel, "parent_id", None)
+        return self.bot.guild_settings.get(message.guild.id).answers_in(
+            message.channel.id, parent_id
+        )
 
 
 async def setup(bot: InferenceBotMixin) -> None:

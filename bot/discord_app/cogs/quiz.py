@@ -71,8 +71,9 @@ def question_view(state: QuestionState, disabled: bool = False) -> discord.ui.Vi
     return view
 
 
-def question_embed(state: QuestionState, seconds: float) -> discord.Embed:
+def question_embed(state: QuestionState) -> discord.Embed:
     q = state.question
+    seconds = state.deadline - state.started_at
     lines = [q.question, ""] + [f"**{LETTERS[i]}.** {c}" for i, c in enumerate(q.choices)]
     embed = discord.Embed(
         title=f"Quiz question {state.number}/{state.total}",
@@ -122,7 +123,6 @@ class QuizCog(commands.GroupCog, group_name="quiz", name="Quiz"):
         self.bot = bot
         self.engine = engine
         self.store = store
-        self.seconds = engine.question_seconds
         self._timers: dict[tuple[int, int], asyncio.Task] = {}
         self._answered: dict[tuple[int, int], asyncio.Event] = {}
         self._interrupted: list[GameResult] = engine.recover(time.time())
@@ -168,10 +168,14 @@ class QuizCog(commands.GroupCog, group_name="quiz", name="Quiz"):
             )
             return
         key = (interaction.guild_id, interaction.channel_id)
-        session = self.engine.start(*key, interaction.user.id, questions, topic, time.time())
+        settings = self.bot.guild_settings.get(interaction.guild_id)
+        seconds = settings.question_seconds(self.engine.question_seconds)
+        session = self.engine.start(
+            *key, interaction.user.id, questions, topic, time.time(), question_seconds=seconds
+        )
         state = session.current
         await interaction.response.send_message(
-            embed=question_embed(state, self.seconds),
+            embed=question_embed(state),
             view=question_view(state),
             allowed_mentions=NO_MENTIONS,
         )
@@ -284,7 +288,7 @@ class QuizCog(commands.GroupCog, group_name="quiz", name="Quiz"):
                     return
                 state = nxt
                 message = await interaction.followup.send(
-                    embed=question_embed(state, self.seconds),
+                    embed=question_embed(state),
                     view=question_view(state),
                     allowed_mentions=NO_MENTIONS,
                     wait=True,
