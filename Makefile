@@ -44,6 +44,7 @@ test: install lint
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 ## run: start the Discord bot (needs DISCORD_TOKEN in the environment)
 run: install

@@ -16,6 +16,8 @@ from collections import defaultdict, deque
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 
+from bot.config import LimitsConfig
+
 
 @dataclass(frozen=True)
 class Admit:
@@ -38,6 +40,10 @@ class Admission:
         self.clock = clock
         self._open: dict[Hashable, int] = defaultdict(int)
         self._recent: dict[Hashable, deque[float]] = defaultdict(deque)
+
+    @classmethod
+    def from_limits(cls, limits: LimitsConfig) -> Admission:
+        return cls(limits.per_user_queued, limits.rate_limit_count, limits.rate_limit_window_s)
 
     def try_enter(self, user: Hashable) -> Admit:
         """Open a question for the user (then `leave` must follow), or say why not."""

@@ -2,11 +2,13 @@
 
 Backends are synchronous on purpose: worker threads (bot.worker) call them, the event
 loop never does. `max_concurrency` says how many threads may call `stream` at once.
-Three implementations:
-- LlamaCppBackend: the in-process llama-cpp-python model (default, free, local; one at a time);
-- OpenAIBackend (bot.openai_backend): an OpenAI-compatible server (llama.cpp's
-  llama-server, vLLM, `python -m llama_cpp.server`) for larger deployments;
-- ScriptedBackend: replays queued replies, for tests of the layers above.
+`model.backend` names one of BACKENDS:
+- llama_cpp, LlamaCppBackend: the in-process llama-cpp-python model (default, free, local;
+  one at a time);
+- openai, OpenAIBackend (bot.openai_backend): an OpenAI-compatible server (llama.cpp's
+  llama-server, vLLM, `python -m llama_cpp.server`) for larger deployments.
+A backend only yields text and fills in what only it knows (the engine's token counts);
+the worker times the generation and counts its pieces.
 """
 
 from __future__ import annotations
@@ -15,14 +17,15 @@ import hashlib
 import json
 import logging
 import os
-import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from bot.config import GenerationConfig, ModelConfig
-from bot.errors import ModelUnavailable
+from bot.errors import ConfigError, ModelUnavailable
+from bot.generation import Backend, GenerationStats, Message
+
+__all__ = ["BACKENDS", "Backend", "GenerationStats", "LlamaCppBackend", "Message", "make_backend"]
 
 log = logging.getLogger(__name__)
 
@@ -34,39 +37,6 @@ log = logging.getLogger(__name__)
 # setting wins.
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
-Message = dict[str, str]
-
-
-@dataclass
-class GenerationStats:
-    """Figures of one generation, filled in by the backend as it runs."""
-
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
-    first_token_s: float | None = None  # seconds from start of the call to the first piece
-    total_s: float = 0.0
-    extra: dict[str, float] = field(default_factory=dict)
-
-
-class Backend(Protocol):
-    name: str
-    max_concurrency: int  # how many threads may be inside `stream` at once
-
-    def load(self) -> None: ...
-
-    def warm_up(self, messages: list[Message]) -> None:
-        """Compute the fixed prompt prefix once so later prompts that start with it reuse it."""
-
-    def stream(
-        self,
-        messages: list[Message],
-        params: GenerationConfig,
-        stats: GenerationStats,
-        should_stop: Callable[[], bool],
-    ) -> Iterator[str]: ...
-
-    def close(self) -> None: ...
-
 
 class LlamaCppBackend:
     """llama-cpp-python in this process. Not thread-safe: only the worker thread calls it."""
@@ -76,7 +46,9 @@ class LlamaCppBackend:
         self.name = config.name
         self.max_concurrency = 1  # one Llama object, one generation at a time
         self.seed = seed
-        self.llm = None
+        # A llama_cpp.Llama once loaded. Any: its create_chat_completion is typed as one union
+        # of the streamed and whole shapes, which this streaming-only use would have to undo.
+        self.llm: Any = None
 
     def load(self) -> None:
         path = Path(self.config.path)
@@ -153,7 +125,6 @@ class LlamaCppBackend:
     ) -> Iterator[str]:
         if self.llm is None:
             raise ModelUnavailable("model not loaded")
-        start = time.perf_counter()
         chunks = self.llm.create_chat_completion(
             messages=messages,
             stream=True,
@@ -168,16 +139,13 @@ class LlamaCppBackend:
                 piece = chunk["choices"][0]["delta"].get("content")
                 if not piece:
                     continue
-                if stats.first_token_s is None:
-                    stats.first_token_s = time.perf_counter() - start
+                if not stats.prompt_tokens:
                     stats.prompt_tokens = self.llm.n_tokens  # the prompt is evaluated by now
-                stats.completion_tokens += 1
                 yield piece
                 if should_stop():
                     break
         finally:
             chunks.close()
-            stats.total_s = time.perf_counter() - start
 
     def close(self) -> None:
         if self.llm is not None:
@@ -219,56 +187,27 @@ def _read_state(path: Path) -> Any:
         )
 
 
-class ScriptedBackend:
-    """Replays queued replies piece by piece (word by word); for tests of higher layers."""
+BackendFactory = Callable[[ModelConfig, GenerationConfig], Backend]
 
-    def __init__(self, replies: list[str] | None = None, delay_s: float = 0.0) -> None:
-        self.name = "scripted"
-        self.max_concurrency = 1
-        self.replies = list(replies or [])
-        self.delay_s = delay_s
-        self.calls: list[list[Message]] = []
-        self.fail_load: Exception | None = None
 
-    def enqueue(self, *replies: str) -> None:
-        self.replies.extend(replies)
+def _llama_cpp(model: ModelConfig, generation: GenerationConfig) -> Backend:
+    return LlamaCppBackend(model, seed=generation.seed)
 
-    def load(self) -> None:
-        if self.fail_load is not None:
-            raise self.fail_load
 
-    def warm_up(self, messages: list[Message]) -> None:
-        self.warmed_up_with = messages
+def _openai(model: ModelConfig, generation: GenerationConfig) -> Backend:
+    from bot.openai_backend import OpenAIBackend  # the openai package only when used
 
-    def stream(
-        self,
-        messages: list[Message],
-        params: GenerationConfig,
-        stats: GenerationStats,
-        should_stop: Callable[[], bool],
-    ) -> Iterator[str]:
-        self.calls.append(messages)
-        reply = self.replies.pop(0) if self.replies else "I can only answer from my notes."
-        start = time.perf_counter()
-        stats.prompt_tokens = sum(len(m["content"].split()) for m in messages)
-        for i, word in enumerate(reply.split(" ")):
-            if self.delay_s:
-                time.sleep(self.delay_s)
-            if stats.first_token_s is None:
-                stats.first_token_s = time.perf_counter() - start
-            stats.completion_tokens += 1
-            yield word if i == 0 else " " + word
-            if should_stop():
-                break
-        stats.total_s = time.perf_counter() - start
+    return OpenAIBackend(model, timeout_s=generation.timeout_s)
 
-    def close(self) -> None:
-        pass
+
+# model.backend -> the factory that builds it (bot.config.BACKEND_NAMES lists the same names)
+BACKENDS: dict[str, BackendFactory] = {"llama_cpp": _llama_cpp, "openai": _openai}
 
 
 def make_backend(model: ModelConfig, generation: GenerationConfig) -> Backend:
-    if model.backend == "openai":
-        from bot.openai_backend import OpenAIBackend  # the openai package only when used
-
-        return OpenAIBackend(model, timeout_s=generation.timeout_s)
-    return LlamaCppBackend(model, seed=generation.seed)
+    factory = BACKENDS.get(model.backend)
+    if factory is None:
+        raise ConfigError(
+            f"unknown model.backend {model.backend!r}; known backends: {', '.join(BACKENDS)}"
+        )
+    return factory(model, generation)

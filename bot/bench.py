@@ -16,15 +16,16 @@ Medians over repeated runs. No assertions here: figures are for people to read.
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import json
 import os
 import resource
 import statistics
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from bot.answer.grounded import first_prompt
 from bot.config import Config
 from bot.pipeline import AnswerResult, Tutor
 
@@ -153,6 +154,43 @@ def _retrieval(tutor: Tutor, repeats: int) -> dict[str, float]:
     }
 
 
+@dataclass
+class _Runs:
+    """Per-run figures: raw and bot generations, and first-token times cold and cached."""
+
+    raw: list[dict[str, float]] = field(default_factory=list)
+    bot: list[dict[str, float]] = field(default_factory=list)
+    cold: list[float] = field(default_factory=list)
+    cached: list[float] = field(default_factory=list)
+
+
+async def _generation_runs(tutor: Tutor, llm: Any, config: Config, n: int) -> _Runs:
+    """`n` questions, each through the bot and raw (alternating order), then cold."""
+    runs = _Runs()
+    system = {"role": "system", "content": tutor.library.prompts.system}
+    for i in range(n):
+        question = QUESTIONS[i % len(QUESTIONS)]
+        messages = await first_prompt(tutor.library, question, tutor.tuning)
+        # Both paths start from the cache state the bot is in while serving: the fixed
+        # system prompt cached, the rest of the prompt computed. Their order alternates
+        # so that drift on a shared machine does not favour either.
+        for path in ("bot", "raw") if i % 2 == 0 else ("raw", "bot"):
+            await asyncio.to_thread(_prime, llm, system)
+            if path == "bot":
+                result = await tutor.ask(question)
+                assert list(result.prompt_messages) == messages
+                runs.bot.append(_pipeline_figures(result))
+            else:
+                run = await asyncio.to_thread(_raw_generation, llm, messages, config)
+                runs.raw.append(run)
+                runs.cached.append(run["ttft_ms"])
+        # Cold: nothing in the KV cache, the whole prompt is computed.
+        llm.reset()
+        first = await asyncio.to_thread(_raw_generation, llm, messages, config, 1)
+        runs.cold.append(first["ttft_ms"])
+    return runs
+
+
 async def _measure(config: Config, n: int, in_flight: int) -> dict[str, Any]:
     t0 = time.perf_counter()
     tutor = Tutor.from_config(config)
@@ -163,38 +201,13 @@ async def _measure(config: Config, n: int, in_flight: int) -> dict[str, Any]:
         raise SystemExit("error: bench needs the in-process llama_cpp backend")
     try:
         tutor.stop_early = False  # generate as many tokens as the raw run
-        raw, bot, cold, cached = [], [], [], []
-        system = {"role": "system", "content": tutor.library.prompts.system}
-        for i in range(n):
-            question = QUESTIONS[i % len(QUESTIONS)]
-            messages = await tutor.build_messages(question)
-            # Both paths start from the cache state the bot is in while serving: the fixed
-            # system prompt cached, the rest of the prompt computed. Their order alternates
-            # so that drift on a shared machine does not favour either.
-            for path in ("bot", "raw") if i % 2 == 0 else ("raw", "bot"):
-                await asyncio.to_thread(_prime, llm, system)
-                if path == "bot":
-                    result = await tutor.ask(question)
-                    assert list(result.prompt_messages) == messages
-                    bot.append(_pipeline_figures(result))
-                else:
-                    run = await asyncio.to_thread(_raw_generation, llm, messages, config)
-                    raw.append(run)
-                    cached.append(run["ttft_ms"])
-            # Cold: nothing in the KV cache, the whole prompt is computed.
-            llm.reset()
-            first = await asyncio.to_thread(_raw_generation, llm, messages, config, 1)
-            cold.append(first["ttft_ms"])
+        runs = await _generation_runs(tutor, llm, config, n)
         tutor.stop_early = True
         lag = await _loop_lag(tutor, in_flight)
         retrieval = _retrieval(tutor, repeats=max(3, n))
     finally:
         tutor.close()
-    raw_tps = statistics.median(r["tokens_per_s"] for r in raw)
-    bot_tps = statistics.median(b["tokens_per_s"] for b in bot)
-    ttft_cold = statistics.median(cold)
-    ttft_cached = statistics.median(cached)
-    return {
+    figures: dict[str, Any] = {
         "cores": os.cpu_count(),
         "model": config.model.name,
         "model_path": str(config.model.path),
@@ -202,6 +215,33 @@ async def _measure(config: Config, n: int, in_flight: int) -> dict[str, Any]:
         "n_gpu_layers": config.model.n_gpu_layers,
         "runs": n,
         "max_tokens": config.generation.max_tokens,
+    }
+    figures.update(_generation_figures(runs))
+    figures.update(
+        {
+            "retrieval_ms_p50": round(retrieval["retrieval_ms_p50"], 3),
+            "retrieval_ms_p99": round(retrieval["retrieval_ms_p99"], 3),
+            "retrieval_queries": retrieval["retrieval_queries"],
+            "in_flight": in_flight,
+            "loop_lag_ms_p50": round(lag["loop_lag_ms_p50"], 2),
+            "loop_lag_ms_p99": round(lag["loop_lag_ms_p99"], 2),
+            "loop_lag_ms_max": round(lag["loop_lag_ms_max"], 2),
+            "ack_wait_ms_max": round(lag["ack_wait_ms_max"], 2),
+            "startup_s": round(startup_s, 2),
+            "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        }
+    )
+    return figures
+
+
+def _generation_figures(runs: _Runs) -> dict[str, Any]:
+    """Medians of the generation runs: speed, first token, cold vs cached prefix."""
+    raw, bot = runs.raw, runs.bot
+    raw_tps = statistics.median(r["tokens_per_s"] for r in raw)
+    bot_tps = statistics.median(b["tokens_per_s"] for b in bot)
+    ttft_cold = statistics.median(runs.cold)
+    ttft_cached = statistics.median(runs.cached)
+    return {
         "raw_tokens_per_s": round(raw_tps, 1),
         "bot_tokens_per_s": round(bot_tps, 1),
         "pipeline_ratio": round(bot_tps / raw_tps, 3) if raw_tps else None,
@@ -212,16 +252,6 @@ async def _measure(config: Config, n: int, in_flight: int) -> dict[str, Any]:
         "ttft_cold_ms": round(ttft_cold, 1),
         "ttft_cached_ms": round(ttft_cached, 1),
         "cached_vs_cold": round(ttft_cached / ttft_cold, 3) if ttft_cold else None,
-        "retrieval_ms_p50": round(retrieval["retrieval_ms_p50"], 3),
-        "retrieval_ms_p99": round(retrieval["retrieval_ms_p99"], 3),
-        "retrieval_queries": retrieval["retrieval_queries"],
-        "in_flight": in_flight,
-        "loop_lag_ms_p50": round(lag["loop_lag_ms_p50"], 2),
-        "loop_lag_ms_p99": round(lag["loop_lag_ms_p99"], 2),
-        "loop_lag_ms_max": round(lag["loop_lag_ms_max"], 2),
-        "ack_wait_ms_max": round(lag["ack_wait_ms_max"], 2),
-        "startup_s": round(startup_s, 2),
-        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
     }
 
 
@@ -229,8 +259,8 @@ def run_bench(
     config: Config, model: Path | None = None, n: int = 5, in_flight: int = 8, as_json: bool = False
 ) -> int:
     if model is not None:
-        config = dataclasses.replace(
-            config, model=dataclasses.replace(config.model, path=model, name=model.name)
+        config = config.model_copy(
+            update={"model": config.model.model_copy(update={"path": model, "name": model.name})}
         )
     figures = asyncio.run(_measure(config, max(1, n), max(1, in_flight)))
     if as_json:

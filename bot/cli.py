@@ -16,6 +16,7 @@ from typing import Any
 
 from bot.config import Config, load_config
 from bot.errors import BotError, ConfigError
+from bot.limits import QUIZ_QUESTIONS_RANGE
 
 log = logging.getLogger(__name__)
 # When this process started running Python code of ours: one-shot `ask --json` reports the
@@ -55,7 +56,9 @@ def _parser() -> argparse.ArgumentParser:
     )
 
     p = sub.add_parser("quiz", help="play a quiz in the terminal")
-    p.add_argument("--questions", type=int, default=None, help="number of questions (1-20)")
+    p.add_argument(
+        "--questions", type=int, default=None, help=f"number of questions ({QUIZ_QUESTIONS_RANGE})"
+    )
     p.add_argument("--topic", default=None)
 
     p = sub.add_parser("bench", help="measure the bot against raw llama-cpp-python")
@@ -308,14 +311,15 @@ def _quiz(config: Config, n: int | None, topic: str | None) -> int:
     from bot.quiz.engine import QuizEngine
     from bot.quiz.store import ScoreStore
     from bot.quiz.terminal import play_in_terminal
+    from bot.storage import store_target
 
     kb = load_knowledge(config.knowledge.dir)
     bank = load_bank(config.knowledge.dir / "quiz", set(kb.entries))
     config.data_dir.mkdir(parents=True, exist_ok=True)
-    store = ScoreStore(config.data_dir / "quiz.sqlite3")
+    store = ScoreStore(store_target(config.database_url, config.data_dir, "quiz.sqlite3"))
     try:
         engine = QuizEngine(bank, store, question_seconds=config.quiz.question_seconds)
-        engine.recover(time.time())
+        engine.recover(now=time.time())
 
         def read_line() -> str | None:
             line = sys.stdin.readline()

@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from bot.datafile import read_yaml
 from bot.errors import KnowledgeError
-from bot.knowledge import read_yaml
 from bot.pipeline import Tutor
 
 KINDS = ("ask", "define", "analogy", "offtopic", "injection")

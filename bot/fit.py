@@ -21,11 +21,25 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
+
+from pydantic import BeforeValidator
 
 from bot.config import PROJECT_ROOT
+from bot.datafile import (
+    LineMap,
+    PositiveInt,
+    PositiveNumber,
+    Record,
+    Text,
+    TextList,
+    line_of,
+    problem,
+    read_yaml,
+    validate,
+    where,
+)
 from bot.errors import BotError, KnowledgeError
-from bot.knowledge import read_yaml
 
 DEFAULT_MODELS_PATH = PROJECT_ROOT / "knowledge" / "models.yaml"
 
@@ -52,20 +66,6 @@ MAC_SMALL_LIMIT_GB = 36
 SUGGESTED_QUANTS = ("Q8_0", "Q6_K", "Q5_K_M", "Q4_K_M", "Q3_K_M", "Q2_K")
 
 MODEL_ID = re.compile(r"^[a-z0-9]+([.-][a-z0-9]+)*$")
-MODEL_FIELDS = {
-    "id": str,
-    "name": str,
-    "aliases": list,
-    "params_b": float,
-    "active_params_b": float,
-    "layers": int,
-    "n_heads": int,
-    "kv_heads": int,
-    "head_dim": int,
-    "context": int,
-    "source": str,
-}
-OPTIONAL_MODEL_FIELDS = {"kv_values_per_token_layer": int, "note": str}
 
 
 class FitError(BotError):
@@ -202,138 +202,143 @@ def _phrase(alias: str) -> re.Pattern[str]:
     return re.compile(r"(?<![a-z0-9.])" + re.escape(_spaced(alias)) + r"(?![a-z0-9]|\.\d)")
 
 
-def _where(path: Path, index: int, data: Any) -> str:
-    label = data.get("id") if isinstance(data, dict) else None
-    return f"{path}: models[{index}]" + (f" ({label})" if isinstance(label, str) else "")
+# --- models.yaml as typed records ----------------------------------------------------------
 
 
-def _check_value(value: Any, kind: type, where: str, key: str) -> Any:
-    if kind is str:
-        if not isinstance(value, str) or not value.strip():
-            raise KnowledgeError(f"{where}: field '{key}' must be non-empty text")
-        return " ".join(value.split())
-    if kind is list:
-        if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
-            raise KnowledgeError(f"{where}: field '{key}' must be a list of non-empty texts")
-        return tuple(" ".join(v.split()) for v in value)
-    if kind is int:
-        if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-            raise KnowledgeError(f"{where}: field '{key}' must be a positive whole number")
-        return value
-    if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
-        raise KnowledgeError(f"{where}: field '{key}' must be a positive number")
-    if not math.isfinite(value):
-        raise KnowledgeError(f"{where}: field '{key}' must be a positive number")
-    return float(value)
+class ModelRecord(Record):
+    """One entry of `models`: architecture figures from the model's config.json."""
+
+    id: Text
+    name: Text
+    aliases: TextList
+    params_b: PositiveNumber
+    active_params_b: PositiveNumber
+    layers: PositiveInt
+    n_heads: PositiveInt
+    kv_heads: PositiveInt
+    head_dim: PositiveInt
+    context: PositiveInt
+    source: Text
+    kv_values_per_token_layer: PositiveInt | None = None
+    note: Text | None = None
+
+
+class QuantRecord(Record):
+    name: Text
+    bits_per_weight: PositiveNumber
+    aliases: TextList = ()
+
+
+class KvRecord(Record):
+    name: Text
+    bytes_per_element: PositiveNumber
+
+
+def _types(value: Any) -> Any:
+    if not isinstance(value, list) or not value:
+        raise problem("must be a non-empty list")
+    return tuple(value)
+
+
+class QuantSection(Record):
+    source: Text
+    types: Annotated[tuple[QuantRecord, ...], BeforeValidator(_types)]
+
+
+class KvSection(Record):
+    source: Text
+    types: Annotated[tuple[KvRecord, ...], BeforeValidator(_types)]
+
+
+class CatalogRecord(Record):
+    quantizations: QuantSection
+    kv_cache: KvSection
+    models: Annotated[tuple[Any, ...], BeforeValidator(_types)]  # each checked as ModelRecord
+
+
+def _label(index: int, data: Any) -> str:
+    name = data.get("id") if isinstance(data, dict) else None
+    return f"models[{index}]" + (f" ({name})" if isinstance(name, str) else "")
 
 
 def _parse_model(data: Any, path: Path, index: int) -> ModelSpec:
-    where = _where(path, index, data)
-    if not isinstance(data, dict):
-        raise KnowledgeError(f"{where}: expected a mapping of fields")
-    unknown = sorted(set(data) - set(MODEL_FIELDS) - set(OPTIONAL_MODEL_FIELDS))
-    if unknown:
-        raise KnowledgeError(f"{where}: unknown field '{unknown[0]}'")
-    values: dict[str, Any] = {}
-    for key, kind in MODEL_FIELDS.items():
-        if data.get(key) is None:
-            raise KnowledgeError(f"{where}: field '{key}' is missing")
-        values[key] = _check_value(data[key], kind, where, key)
-    for key, kind in OPTIONAL_MODEL_FIELDS.items():
-        if data.get(key) is not None:
-            values[key] = _check_value(data[key], kind, where, key)
+    label = _label(index, data)
+    start = data.line if isinstance(data, LineMap) else None
+    values = validate(ModelRecord, data, path, label=label, line=start).model_dump()
+
+    def bad(field: str, message: str) -> KnowledgeError:
+        return KnowledgeError(f"{where(path, line_of(data, (field,)))}: {label}: {message}")
+
     if not MODEL_ID.match(values["id"]):
-        raise KnowledgeError(f"{where}: field 'id' must be lowercase letters, digits, - and .")
+        raise bad("id", "field 'id' must be lowercase letters, digits, - and .")
     if values["active_params_b"] > values["params_b"]:
-        raise KnowledgeError(f"{where}: field 'active_params_b' is larger than 'params_b'")
+        raise bad("active_params_b", "field 'active_params_b' is larger than 'params_b'")
     if values["n_heads"] % values["kv_heads"]:
-        raise KnowledgeError(f"{where}: field 'kv_heads' must divide 'n_heads'")
+        raise bad("kv_heads", "field 'kv_heads' must divide 'n_heads'")
     return ModelSpec(**values)
 
 
-def _section(data: dict[str, Any], path: Path, key: str) -> tuple[str, list[Any]]:
-    section = data.get(key)
-    if not isinstance(section, dict) or set(section) != {"source", "types"}:
-        raise KnowledgeError(f"{path}: field '{key}' must have exactly the keys source and types")
-    source = _check_value(section["source"], str, str(path), f"{key}.source")
-    types = section["types"]
-    if not isinstance(types, list) or not types:
-        raise KnowledgeError(f"{path}: field '{key}.types' must be a non-empty list")
-    return source, types
-
-
-def _parse_quants(data: dict[str, Any], path: Path) -> tuple[str, dict[str, QuantType]]:
-    source, items = _section(data, path, "quantizations")
+def _parse_quants(section: QuantSection, data: Any, path: Path) -> dict[str, QuantType]:
     quants: dict[str, QuantType] = {}
     seen: dict[str, str] = {}
-    for i, item in enumerate(items):
-        where = f"{path}: quantizations.types[{i}]"
-        if (
-            not isinstance(item, dict)
-            or not {"name", "bits_per_weight"} <= set(item)
-            or (set(item) - {"name", "bits_per_weight", "aliases"})
-        ):
-            raise KnowledgeError(f"{where}: needs name and bits_per_weight (and may have aliases)")
-        name = _check_value(item["name"], str, where, "name")
-        bpw = _check_value(item["bits_per_weight"], float, where, "bits_per_weight")
-        aliases = tuple(
-            a.lower() for a in _check_value(item.get("aliases", []), list, where, "aliases")
-        )
-        for spelling in (name.lower(), *aliases):
+    for i, item in enumerate(section.types):
+        aliases = tuple(a.lower() for a in item.aliases)
+        for spelling in (item.name.lower(), *aliases):
             if spelling in seen:
-                raise KnowledgeError(f"{where}: '{spelling}' is already used by {seen[spelling]}")
-            seen[spelling] = name
-        quants[name] = QuantType(name, bpw, aliases)
-    return source, quants
+                line = line_of(data, ("quantizations", "types", i))
+                raise KnowledgeError(
+                    f"{where(path, line)}: quantizations.types[{i}]: '{spelling}' is already "
+                    f"used by {seen[spelling]}"
+                )
+            seen[spelling] = item.name
+        quants[item.name] = QuantType(item.name, item.bits_per_weight, aliases)
+    return quants
 
 
-def _parse_kv_types(data: dict[str, Any], path: Path) -> tuple[str, dict[str, KvType]]:
-    source, items = _section(data, path, "kv_cache")
+def _parse_kv_types(section: KvSection, data: Any, path: Path) -> dict[str, KvType]:
     kv_types: dict[str, KvType] = {}
-    for i, item in enumerate(items):
-        where = f"{path}: kv_cache.types[{i}]"
-        if not isinstance(item, dict) or set(item) != {"name", "bytes_per_element"}:
-            raise KnowledgeError(f"{where}: needs exactly name and bytes_per_element")
-        name = _check_value(item["name"], str, where, "name").lower()
+    for i, item in enumerate(section.types):
+        name = item.name.lower()
         if name in kv_types:
-            raise KnowledgeError(f"{where}: duplicate name '{name}'")
-        kv_types[name] = KvType(
-            name, _check_value(item["bytes_per_element"], float, where, "bytes_per_element")
-        )
-    return source, kv_types
+            line = line_of(data, ("kv_cache", "types", i))
+            raise KnowledgeError(
+                f"{where(path, line)}: kv_cache.types[{i}]: duplicate name '{name}'"
+            )
+        kv_types[name] = KvType(name, item.bytes_per_element)
+    return kv_types
 
 
 def load_catalog(path: Path = DEFAULT_MODELS_PATH) -> Catalog:
     """Load and validate models.yaml; a KnowledgeError names the file and the field."""
     data = read_yaml(path)
-    if not isinstance(data, dict):
-        raise KnowledgeError(f"{path}: expected a mapping with quantizations, kv_cache, models")
-    unknown = sorted(set(data) - {"quantizations", "kv_cache", "models"})
-    if unknown:
-        raise KnowledgeError(f"{path}: unknown field '{unknown[0]}'")
-    quant_source, quants = _parse_quants(data, path)
-    kv_source, kv_types = _parse_kv_types(data, path)
+    record: CatalogRecord = validate(CatalogRecord, data, path)
+    quant_source, quants = (
+        record.quantizations.source,
+        _parse_quants(record.quantizations, data, path),
+    )
+    kv_source, kv_types = record.kv_cache.source, _parse_kv_types(record.kv_cache, data, path)
     for needed in (DEFAULT_QUANT, *SUGGESTED_QUANTS):
         if needed not in quants:
             raise KnowledgeError(f"{path}: field 'quantizations.types' lacks {needed}")
     if DEFAULT_KV_TYPE not in kv_types:
         raise KnowledgeError(f"{path}: field 'kv_cache.types' lacks {DEFAULT_KV_TYPE}")
-    items = data.get("models")
-    if not isinstance(items, list) or not items:
-        raise KnowledgeError(f"{path}: field 'models' must be a non-empty list")
+    items = record.models
     models: dict[str, ModelSpec] = {}
     keys: dict[str, str] = {}
     phrases: list[tuple[int, re.Pattern[str], str, bool]] = []
     for i, item in enumerate(items):
         spec = _parse_model(item, path, i)
         if spec.id in models:
-            raise KnowledgeError(f"{_where(path, i, item)}: duplicate id")
+            line = line_of(data, ("models", i))
+            raise KnowledgeError(f"{where(path, line)}: {_label(i, item)}: duplicate id")
         models[spec.id] = spec
         for spelling in dict.fromkeys((spec.id, spec.name, *spec.aliases)):
             k = _key(spelling)
             if keys.get(k, spec.id) != spec.id:
+                line = line_of(data, ("models", i, "aliases"))
                 raise KnowledgeError(
-                    f"{_where(path, i, item)}: field 'aliases': '{spelling}' also names {keys[k]}"
+                    f"{where(path, line)}: {_label(i, item)}: field 'aliases': '{spelling}' "
+                    f"also names {keys[k]}"
                 )
             keys[k] = spec.id
             spaced = _spaced(spelling)
@@ -519,6 +524,173 @@ def _positive(value: float | None, what: str, whole: bool = False) -> None:
         raise FitError(f"{what} must be {kind}, got {value!r}")
 
 
+def _check_inputs(
+    params_b: float | None,
+    active_params_b: float | None,
+    vram_gb: float | None,
+    bandwidth_gbps: float | None,
+    ctx: int,
+    layers: int | None,
+    kv_heads: int | None,
+    head_dim: int | None,
+) -> None:
+    """Refuse any given number that is not positive (or, for counts, not whole)."""
+    for value, what in ((params_b, "--params"), (active_params_b, "--active-params")):
+        _positive(value, what)
+    _positive(vram_gb, "--vram")
+    _positive(bandwidth_gbps, "--bandwidth")
+    for value, what in ((ctx, "--ctx"), (layers, "--layers"), (kv_heads, "--kv-heads")):
+        _positive(value, what, whole=True)
+    _positive(head_dim, "--head-dim", whole=True)
+
+
+@dataclass
+class _Subject:
+    """The model an estimate is about: its catalogue entry if any (`spec`), the entry whose
+    shape is used (`base`), its sizes and names, and the assumptions made in choosing it."""
+
+    spec: ModelSpec | None
+    base: ModelSpec
+    total_b: float
+    active_b: float
+    shape_source: str
+    model_id: str | None
+    name: str
+    assumptions: list[str] = field(default_factory=list)
+
+
+def _catalogue_subject(
+    catalog: Catalog, model: str | None, active_params_b: float | None
+) -> _Subject:
+    """A model from the catalogue, by name, with its own sizes and shape."""
+    if model is None:
+        raise FitError("give a model (--model NAME) or its size (--params N, in billions)")
+    if active_params_b is not None:
+        raise FitError("--active-params goes with --params, for a model not in the catalogue")
+    base = catalog.model(model)
+    return _Subject(
+        spec=base,
+        base=base,
+        total_b=base.params_b,
+        active_b=base.active_params_b,
+        shape_source=f"{catalog.path.name}: {base.source}",
+        model_id=base.id,
+        name=base.name,
+    )
+
+
+def _sized_subject(
+    catalog: Catalog,
+    model: str | None,
+    params_b: float,
+    active_params_b: float | None,
+    given: list[str],
+) -> _Subject:
+    """A model given by its size; its shape from the catalogue model of that name, else
+    from the dense one closest in size, except the parts named in `given`."""
+    spec = catalog.find_model(model) if model else None
+    if active_params_b is not None and active_params_b > params_b:
+        raise FitError("--active-params cannot be larger than --params")
+    base = spec or catalog.nearest_dense(params_b)
+    size = f"{_num(params_b)}B"
+    subject = _Subject(
+        spec=spec,
+        base=base,
+        total_b=params_b,
+        active_b=active_params_b or params_b,
+        shape_source=_shape_source(catalog, spec, base, given),
+        model_id=spec.id if spec else None,
+        name=spec.name if spec else (model or f"{_a(size)} {size} model"),
+    )
+    if active_params_b is None:
+        subject.assumptions.append(
+            "active params = total params (a dense model; give --active-params for MoE)"
+        )
+    if len(given) < 3 and not spec:
+        subject.assumptions.append(
+            f"KV cache shape estimated from {base.name} ({base.layers} layers, "
+            f"{base.kv_heads} KV heads, head_dim {base.head_dim}): models of one size "
+            "differ several-fold (grouped-query attention or not)"
+        )
+    return subject
+
+
+def _shape_source(
+    catalog: Catalog, spec: ModelSpec | None, base: ModelSpec, given: list[str]
+) -> str:
+    """Where the KV cache shape of a model given by its size comes from, in words."""
+    if len(given) == 3:
+        return "given on the command line"
+    origin = (
+        f"{spec.name} in {catalog.path.name}"
+        if spec
+        else f"{base.name}, the dense model in {catalog.path.name} closest in size "
+        "(give --layers, --kv-heads and --head-dim for the real shape)"
+    )
+    verb = "from" if spec else "estimated from"
+    return f"{', '.join(given)} given; the rest {verb} {origin}" if given else f"{verb} {origin}"
+
+
+def _kv_shape(
+    base: ModelSpec, layers: int | None, kv_heads: int | None, head_dim: int | None
+) -> tuple[int, int, int, int]:
+    """Layers, KV heads, head_dim and KV values per token and layer: given, else `base`'s."""
+    n_layers = layers or base.layers
+    n_kv_heads = kv_heads or base.kv_heads
+    n_head_dim = head_dim or base.head_dim
+    if kv_heads or head_dim or base.kv_values_per_token_layer is None:
+        kv_values = 2 * n_kv_heads * n_head_dim
+    else:
+        kv_values = base.kv_values_per_token_layer
+    return n_layers, n_kv_heads, n_head_dim, kv_values
+
+
+def _method_assumptions(catalog: Catalog, q: QuantType, kv: KvType) -> list[str]:
+    """The assumptions behind every estimate: weights, KV cache, overhead, units."""
+    return [
+        f"weights = params x bits per weight / 8; {q.name} averages "
+        f"{_num(q.bits_per_weight)} bits per weight (source: {catalog.quant_source.split('. ')[0]}); "
+        "real GGUF files differ by a few percent from model to model",
+        "KV cache = 2 (K and V) x layers x KV heads x head_dim x context x bytes per value, "
+        f"for one sequence with the whole context allocated up front, as llama.cpp does; "
+        f"{kv.name} stores {_num(kv.bytes_per_element)} bytes per value",
+        f"overhead = {_num(OVERHEAD_FIXED_GB)} GB + {OVERHEAD_FRACTION:.0%} of weights and KV "
+        "cache, for compute buffers, the CUDA/Metal context and scratch space (a rule of thumb "
+        "at the default batch size)",
+        "GB = 10^9 bytes, GiB = 2^30 bytes; a card sold as 8 GB has 8 GiB (8.59 GB), part of "
+        "which the driver, the desktop and other programs use, so --vram is compared as given",
+    ]
+
+
+def _speed_assumptions(subject: _Subject, has_speed: bool, sized: bool) -> list[str]:
+    """What the speed bound assumes, and, for a catalogue MoE model, why it is faster."""
+    found = []
+    if has_speed:
+        found.append(
+            "speed is an upper bound: generating one token reads every active weight from memory "
+            "once; KV cache reads, compute limits and software overhead make real decoding slower"
+        )
+    if subject.base.is_moe and not sized:
+        found.append(
+            f"mixture of experts: all {_num(subject.total_b)}B parameters must be in memory, but "
+            f"each token reads only the {_num(subject.active_b)}B active ones, which sets the speed"
+        )
+    return found
+
+
+def _notes(subject: _Subject, ctx: int) -> list[str]:
+    """A context longer than the model was trained for, and the catalogue's own note."""
+    spec, notes = subject.spec, []
+    context = spec.context if spec else None
+    if context is not None and ctx > context:
+        notes.append(
+            f"{ctx:,} tokens is more than the {context:,} tokens {subject.name} was trained for"
+        )
+    if spec and spec.note and subject.base is spec:
+        notes.append(spec.note)
+    return notes
+
+
 def estimate(
     catalog: Catalog,
     *,
@@ -540,115 +712,47 @@ def estimate(
     and the KV cache shape comes from `layers`/`kv_heads`/`head_dim`, else from the
     catalogue model of that name, else from the dense catalogue model closest in size.
     """
-    for value, what in ((params_b, "--params"), (active_params_b, "--active-params")):
-        _positive(value, what)
-    _positive(vram_gb, "--vram")
-    _positive(bandwidth_gbps, "--bandwidth")
-    for value, what in ((ctx, "--ctx"), (layers, "--layers"), (kv_heads, "--kv-heads")):
-        _positive(value, what, whole=True)
-    _positive(head_dim, "--head-dim", whole=True)
+    _check_inputs(
+        params_b, active_params_b, vram_gb, bandwidth_gbps, ctx, layers, kv_heads, head_dim
+    )
     q = catalog.quant(quant)
     kv = catalog.kv_type(kv_type)
-
-    assumptions: list[str] = []
-    notes: list[str] = []
     if params_b is None:
-        if model is None:
-            raise FitError("give a model (--model NAME) or its size (--params N, in billions)")
-        if active_params_b is not None:
-            raise FitError("--active-params goes with --params, for a model not in the catalogue")
-        base = catalog.model(model)
-        spec: ModelSpec | None = base
-        total_b, active_b = base.params_b, base.active_params_b
-        shape_source = f"{catalog.path.name}: {base.source}"
-        model_id, name = base.id, base.name
+        subject = _catalogue_subject(catalog, model, active_params_b)
     else:
-        spec = catalog.find_model(model) if model else None
-        if active_params_b is not None and active_params_b > params_b:
-            raise FitError("--active-params cannot be larger than --params")
-        base = spec or catalog.nearest_dense(params_b)
-        total_b, active_b = params_b, active_params_b or params_b
-        model_id = spec.id if spec else None
-        size = f"{_num(params_b)}B"
-        name = spec.name if spec else (model or f"{_a(size)} {size} model")
-        if active_params_b is None:
-            assumptions.append(
-                "active params = total params (a dense model; give --active-params for MoE)"
-            )
-        given = [
-            n for n, v in (("layers", layers), ("kv_heads", kv_heads), ("head_dim", head_dim)) if v
-        ]
-        if len(given) == 3:
-            shape_source = "given on the command line"
-        else:
-            origin = (
-                f"{spec.name} in {catalog.path.name}"
-                if spec
-                else f"{base.name}, the dense model in {catalog.path.name} closest in size "
-                "(give --layers, --kv-heads and --head-dim for the real shape)"
-            )
-            verb = "from" if spec else "estimated from"
-            shape_source = (
-                f"{', '.join(given)} given; the rest {verb} {origin}"
-                if given
-                else f"{verb} {origin}"
-            )
-            if not spec:
-                assumptions.append(
-                    f"KV cache shape estimated from {base.name} ({base.layers} layers, "
-                    f"{base.kv_heads} KV heads, head_dim {base.head_dim}): models of one size "
-                    "differ several-fold (grouped-query attention or not)"
-                )
+        shape = (("layers", layers), ("kv_heads", kv_heads), ("head_dim", head_dim))
+        given = [n for n, v in shape if v]
+        subject = _sized_subject(catalog, model, params_b, active_params_b, given)
+    subject.assumptions += _method_assumptions(catalog, q, kv)
+    subject.assumptions += _speed_assumptions(
+        subject, bandwidth_gbps is not None, params_b is not None
+    )
+    shape_used = _kv_shape(subject.base, layers, kv_heads, head_dim)
+    return _result(subject, q, kv, ctx, shape_used, vram_gb, bandwidth_gbps)
 
-    n_layers = layers or base.layers
-    n_kv_heads = kv_heads or base.kv_heads
-    n_head_dim = head_dim or base.head_dim
-    if kv_heads or head_dim or base.kv_values_per_token_layer is None:
-        kv_values = 2 * n_kv_heads * n_head_dim
-    else:
-        kv_values = base.kv_values_per_token_layer
 
-    weights = total_b * 1e9 * q.bits_per_weight / 8 / GB
+def _result(
+    subject: _Subject,
+    q: QuantType,
+    kv: KvType,
+    ctx: int,
+    shape: tuple[int, int, int, int],
+    vram_gb: float | None,
+    bandwidth_gbps: float | None,
+) -> FitResult:
+    """The arithmetic: weights, KV cache, overhead, total and the speed bound."""
+    n_layers, n_kv_heads, n_head_dim, kv_values = shape
+    weights = subject.total_b * 1e9 * q.bits_per_weight / 8 / GB
     kv_cache = n_layers * kv_values * ctx * kv.bytes_per_element / GB
     overhead = OVERHEAD_FIXED_GB + OVERHEAD_FRACTION * (weights + kv_cache)
     total = weights + kv_cache + overhead
-    fits = None if vram_gb is None else total <= vram_gb
-    per_token = active_b * 1e9 * q.bits_per_weight / 8 / GB
+    per_token = subject.active_b * 1e9 * q.bits_per_weight / 8 / GB
     speed = None if bandwidth_gbps is None else bandwidth_gbps / per_token
-
-    assumptions += [
-        f"weights = params x bits per weight / 8; {q.name} averages "
-        f"{_num(q.bits_per_weight)} bits per weight (source: {catalog.quant_source.split('. ')[0]}); "
-        "real GGUF files differ by a few percent from model to model",
-        "KV cache = 2 (K and V) x layers x KV heads x head_dim x context x bytes per value, "
-        f"for one sequence with the whole context allocated up front, as llama.cpp does; "
-        f"{kv.name} stores {_num(kv.bytes_per_element)} bytes per value",
-        f"overhead = {_num(OVERHEAD_FIXED_GB)} GB + {OVERHEAD_FRACTION:.0%} of weights and KV "
-        "cache, for compute buffers, the CUDA/Metal context and scratch space (a rule of thumb "
-        "at the default batch size)",
-        "GB = 10^9 bytes, GiB = 2^30 bytes; a card sold as 8 GB has 8 GiB (8.59 GB), part of "
-        "which the driver, the desktop and other programs use, so --vram is compared as given",
-    ]
-    if speed is not None:
-        assumptions.append(
-            "speed is an upper bound: generating one token reads every active weight from memory "
-            "once; KV cache reads, compute limits and software overhead make real decoding slower"
-        )
-    if base.is_moe and params_b is None:
-        assumptions.append(
-            f"mixture of experts: all {_num(total_b)}B parameters must be in memory, but each "
-            f"token reads only the {_num(active_b)}B active ones, which sets the speed"
-        )
-    context = spec.context if spec else None
-    if context is not None and ctx > context:
-        notes.append(f"{ctx:,} tokens is more than the {context:,} tokens {name} was trained for")
-    if spec and spec.note and base is spec:
-        notes.append(spec.note)
     return FitResult(
-        model_id=model_id,
-        model_name=name,
-        params_b=total_b,
-        active_params_b=active_b,
+        model_id=subject.model_id,
+        model_name=subject.name,
+        params_b=subject.total_b,
+        active_params_b=subject.active_b,
         quant=q.name,
         bits_per_weight=q.bits_per_weight,
         ctx=int(ctx),
@@ -658,18 +762,18 @@ def estimate(
         kv_heads=n_kv_heads,
         head_dim=n_head_dim,
         kv_values_per_token_layer=kv_values,
-        shape_source=shape_source,
-        model_context=context,
+        shape_source=subject.shape_source,
+        model_context=subject.spec.context if subject.spec else None,
         weights_gb=weights,
         kv_cache_gb=kv_cache,
         overhead_gb=overhead,
         total_gb=total,
         vram_gb=vram_gb,
-        fits=fits,
+        fits=None if vram_gb is None else total <= vram_gb,
         bandwidth_gbps=bandwidth_gbps,
         max_tokens_per_s=speed,
-        assumptions=tuple(assumptions),
-        notes=tuple(notes),
+        assumptions=tuple(subject.assumptions),
+        notes=tuple(_notes(subject, ctx)),
     )
 
 
@@ -809,9 +913,9 @@ def parse_fit_question(text: str, catalog: Catalog | None = None) -> FitQuery | 
         assumed.append("quant")
     ctx = None
     for pattern in _CONTEXT:
-        m = pattern.search(text)
-        if m:
-            value = float(m.group(1)) * (1024 if m.group(2) else 1)
+        found = pattern.search(text)
+        if found:
+            value = float(found.group(1)) * (1024 if found.group(2) else 1)
             if value >= 1:
                 ctx = int(value)
                 break

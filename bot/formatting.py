@@ -1,7 +1,8 @@
 """Turning answers into chat messages within Discord's limits, without importing discord.
 
-Limits: 2000 characters of message content, 4096 of an embed description, 256 of an
-embed title, 1024 of a field value, 2048 of a footer, 80 of a button label.
+Discord's limits are defined here, once (bot/discord_app/ui.py re-exports them): 2000
+characters of message content, 4096 of an embed description, 256 of an embed title, 1024
+of a field value, 2048 of a footer, 80 of a button label, 25 autocomplete choices of 100.
 """
 
 from __future__ import annotations
@@ -14,9 +15,12 @@ from bot.pipeline import AnswerResult
 
 CONTENT_LIMIT = 2000
 DESCRIPTION_LIMIT = 4096
+TITLE_LIMIT = 256
 FIELD_LIMIT = 1024
 FOOTER_LIMIT = 2048
 LABEL_LIMIT = 80
+CHOICES_LIMIT = 25
+CHOICE_NAME_LIMIT = 100
 CURSOR = " ▌"
 
 _MASS_MENTION = re.compile(r"@(everyone|here)")

@@ -14,9 +14,11 @@ import unicodedata
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
+from typing import Annotated, Any
 
-from bot.errors import KnowledgeError
-from bot.knowledge import read_yaml
+from pydantic import BeforeValidator
+
+from bot.datafile import Record, problem, read_yaml, validate
 from bot.text import stem, words
 
 
@@ -161,9 +163,18 @@ class Guard:
         return Screened(Verdict.OK, cleaned, injection, secrets)
 
 
+def _words(value: Any) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(t, str) and t for t in value):
+        raise problem("must be a list of words")
+    return tuple(value)
+
+
+class DomainTerms(Record):
+    """knowledge/domain_terms.yaml: `terms`, the single words that make a question on topic."""
+
+    terms: Annotated[tuple[str, ...], BeforeValidator(_words)]
+
+
 def load_domain_terms(path: Path) -> set[str]:
-    data = read_yaml(path)
-    terms = data.get("terms") if isinstance(data, dict) else None
-    if not isinstance(terms, list) or not all(isinstance(t, str) and t for t in terms):
-        raise KnowledgeError(f"{path}: field 'terms' must be a list of words")
-    return {t.lower() for t in terms}
+    record: DomainTerms = validate(DomainTerms, read_yaml(path), path)
+    return {t.lower() for t in record.terms}

@@ -1,8 +1,9 @@
 """Per-server settings: quiz time per question, answer visibility, the channels for mentions.
 
-`SettingsStore` keeps them in SQLite (one connection shared across threads, guarded by a
-lock; every write is one transaction; the schema is versioned with PRAGMA user_version,
-as in bot/quiz/store.py). `GuildSettingsService` is what the front end uses: every
+`SettingsStore` keeps them in SQLite or PostgreSQL through bot.storage, as in
+bot/quiz/store.py (a file path or a database URL; every write is one transaction; calls from
+several threads are taken one at a time; the schema is versioned per store in the
+`schema_version` table, SQLite files versioned by PRAGMA user_version are adopted). `GuildSettingsService` is what the front end uses: every
 setting is read from an in-memory cache, loaded once at start-up in a worker thread, and
 each write goes to the database in a worker thread before the cache changes, so reads
 never block the event loop and a restart keeps every value.
@@ -12,15 +13,25 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import sqlite3
-import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    Column,
+    Double,
+    ForeignKey,
+    Integer,
+    MetaData,
+    Table,
+    text,
+)
+
 from bot.errors import BotError
+from bot.storage import Database, create_tables
 
 log = logging.getLogger(__name__)
 
@@ -28,22 +39,33 @@ QUIZ_SECONDS_MIN = 10
 QUIZ_SECONDS_MAX = 120
 MAX_ANSWER_CHANNELS = 25
 
-# Each item upgrades the schema by one version; never edit a released one, append a new one.
-MIGRATIONS: tuple[tuple[str, ...], ...] = (
-    (
-        """CREATE TABLE guild_settings (
-            guild_id        INTEGER PRIMARY KEY,
-            quiz_seconds    INTEGER,
-            private_answers INTEGER NOT NULL DEFAULT 0 CHECK (private_answers IN (0, 1)),
-            updated_at      REAL    NOT NULL
-        )""",
-        """CREATE TABLE answer_channels (
-            guild_id   INTEGER NOT NULL REFERENCES guild_settings (guild_id),
-            channel_id INTEGER NOT NULL,
-            PRIMARY KEY (guild_id, channel_id)
-        )""",
-    ),
+# Schema version 1, the same for SQLite and PostgreSQL (Discord ids need 64-bit integers).
+V1 = MetaData()
+Table(
+    "guild_settings",
+    V1,
+    Column("guild_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("quiz_seconds", Integer),
+    Column("private_answers", Integer, nullable=False, server_default=text("0")),
+    Column("updated_at", Double, nullable=False),
+    CheckConstraint("private_answers IN (0, 1)"),
 )
+Table(
+    "answer_channels",
+    V1,
+    Column(
+        "guild_id",
+        BigInteger,
+        ForeignKey("guild_settings.guild_id"),
+        primary_key=True,
+        autoincrement=False,
+    ),
+    Column("channel_id", BigInteger, primary_key=True, autoincrement=False),
+)
+
+# Each item upgrades the schema by one version; never edit a released one, append a new one
+# (a later change to a table gets its own step, and V1 stays as it is).
+MIGRATIONS = (create_tables(V1, "guild_settings", "answer_channels"),)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -91,98 +113,79 @@ def check_quiz_seconds(seconds: int | None) -> int | None:
 
 
 class SettingsStore:
-    """Settings persistence over one sqlite3 connection; safe to call from several threads."""
+    """Settings persistence over one database (see bot.storage); safe across threads."""
 
     def __init__(self, path: Path | str) -> None:
-        self.path = str(path)
-        if self.path != ":memory:":
-            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        self._lock = threading.Lock()
-        self._conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+        self._db = Database(path, "settings")
+        self.path = self._db.url  # a file path, or the database URL without its password
         try:
-            with self._lock:
-                self._conn.execute("PRAGMA journal_mode=WAL")
-                self._conn.execute("PRAGMA foreign_keys=ON")
-                self._conn.execute("PRAGMA busy_timeout=5000")
-                self._migrate()
+            self._db.migrate(MIGRATIONS, "guild_settings", SettingsStoreError)
         except BaseException:
-            self._conn.close()
+            self._db.close()
             raise
 
-    def _migrate(self) -> None:
-        version = self._conn.execute("PRAGMA user_version").fetchone()[0]
-        if version > SCHEMA_VERSION:
-            raise SettingsStoreError(
-                f"{self.path}: schema version {version} is newer than this code "
-                f"({SCHEMA_VERSION}); upgrade the bot"
-            )
-        for number in range(version + 1, SCHEMA_VERSION + 1):
-            with self._transaction():
-                for statement in MIGRATIONS[number - 1]:
-                    self._conn.execute(statement)
-                self._conn.execute(f"PRAGMA user_version = {number}")
-            log.info("settings store %s: migrated to schema version %d", self.path, number)
-
     def schema_version(self) -> int:
-        with self._lock:
-            return int(self._conn.execute("PRAGMA user_version").fetchone()[0])
+        return self._db.schema_version()
 
     def load_all(self) -> dict[int, GuildSettings]:
         """Every stored server's settings, by guild id."""
-        with self._lock:
-            rows = self._conn.execute(
-                "SELECT guild_id, quiz_seconds, private_answers FROM guild_settings"
-            ).fetchall()
+        with self._db.read() as conn:
+            # Columns by name: a text() row has no column types, so unpacking it would type
+            # every value as object.
+            rows = conn.execute(
+                text("SELECT guild_id, quiz_seconds, private_answers FROM guild_settings")
+            ).all()
             channels: dict[int, set[int]] = {}
-            for guild_id, channel_id in self._conn.execute(
-                "SELECT guild_id, channel_id FROM answer_channels"
-            ):
-                channels.setdefault(guild_id, set()).add(channel_id)
+            for row in conn.execute(text("SELECT guild_id, channel_id FROM answer_channels")):
+                channels.setdefault(row.guild_id, set()).add(row.channel_id)
         return {
-            guild_id: GuildSettings(
-                guild_id, quiz_seconds, bool(private), frozenset(channels.get(guild_id, ()))
+            row.guild_id: GuildSettings(
+                row.guild_id,
+                row.quiz_seconds,
+                bool(row.private_answers),
+                frozenset(channels.get(row.guild_id, ())),
             )
-            for guild_id, quiz_seconds, private in rows
+            for row in rows
         }
 
     def save(self, settings: GuildSettings) -> None:
         """Replace one server's settings, channels included, in one transaction."""
         check_quiz_seconds(settings.quiz_seconds)
-        with self._lock, self._transaction():
-            self._conn.execute(
-                "INSERT INTO guild_settings (guild_id, quiz_seconds, private_answers, updated_at)"
-                " VALUES (?, ?, ?, ?) ON CONFLICT (guild_id) DO UPDATE SET"
-                " quiz_seconds = excluded.quiz_seconds,"
-                " private_answers = excluded.private_answers, updated_at = excluded.updated_at",
-                (
-                    settings.guild_id,
-                    settings.quiz_seconds,
-                    int(settings.private_answers),
-                    time.time(),
+        with self._db.write() as conn:
+            conn.execute(
+                text(
+                    "INSERT INTO guild_settings (guild_id, quiz_seconds, private_answers,"
+                    " updated_at) VALUES (:guild, :seconds, :private, :at)"
+                    " ON CONFLICT (guild_id) DO UPDATE SET"
+                    " quiz_seconds = excluded.quiz_seconds,"
+                    " private_answers = excluded.private_answers,"
+                    " updated_at = excluded.updated_at"
                 ),
+                {
+                    "guild": settings.guild_id,
+                    "seconds": settings.quiz_seconds,
+                    "private": int(settings.private_answers),
+                    "at": time.time(),
+                },
             )
-            self._conn.execute(
-                "DELETE FROM answer_channels WHERE guild_id = ?", (settings.guild_id,)
+            conn.execute(
+                text("DELETE FROM answer_channels WHERE guild_id = :guild"),
+                {"guild": settings.guild_id},
             )
-            self._conn.executemany(
-                "INSERT INTO answer_channels (guild_id, channel_id) VALUES (?, ?)",
-                [(settings.guild_id, c) for c in sorted(settings.answer_channels)],
-            )
-
-    @contextmanager
-    def _transaction(self) -> Iterator[None]:
-        """BEGIN IMMEDIATE ... COMMIT, or ROLLBACK on any error (connection in autocommit)."""
-        self._conn.execute("BEGIN IMMEDIATE")
-        try:
-            yield
-        except BaseException:
-            self._conn.execute("ROLLBACK")
-            raise
-        self._conn.execute("COMMIT")
+            if settings.answer_channels:
+                conn.execute(
+                    text(
+                        "INSERT INTO answer_channels (guild_id, channel_id)"
+                        " VALUES (:guild, :channel)"
+                    ),
+                    [
+                        {"guild": settings.guild_id, "channel": c}
+                        for c in sorted(settings.answer_channels)
+                    ],
+                )
 
     def close(self) -> None:
-        with self._lock:
-            self._conn.close()
+        self._db.close()
 
     def __enter__(self) -> SettingsStore:
         return self

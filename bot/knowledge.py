@@ -1,6 +1,6 @@
 """Curated knowledge: one YAML file per concept in knowledge/entries/, validated on load.
 
-Every error names the file and the field, so a broken entry is found in seconds.
+Every error names the file, the line and the field, so a broken entry is found in seconds.
 The schema is documented in knowledge/README.md.
 """
 
@@ -9,11 +9,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal
 
-import yaml
+from pydantic import BeforeValidator
 
+from bot.datafile import Record, Text, TextList, items_of, line_of, read_yaml, validate, where
 from bot.errors import KnowledgeError
+
+__all__ = ["TOPICS", "Entry", "EntryRecord", "Faq", "KnowledgeBase", "load_knowledge", "read_yaml"]
 
 TOPICS = (
     "basics",
@@ -29,11 +32,13 @@ TOPICS = (
     "grounding",
     "applications",
 )
+
+
+def _clean_text(value: Any) -> Any:
+    return " ".join(value.split()) if isinstance(value, str) else value
+
+
 ID_PATTERN = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
-REQUIRED_TEXT = ("id", "title", "topic", "definition", "details", "example")
-OPTIONAL_TEXT = ("analogy",)
-LIST_FIELDS = ("aliases", "related", "sources", "false_claims", "cues")
-KNOWN_FIELDS = set(REQUIRED_TEXT) | set(OPTIONAL_TEXT) | set(LIST_FIELDS) | {"faq"}
 
 
 @dataclass(frozen=True)
@@ -93,111 +98,78 @@ class KnowledgeBase:
         return sorted(names, key=lambda pair: pair[0].lower())
 
 
-def _clean(text: str) -> str:
-    return " ".join(text.split())
+class FaqRecord(Record):
+    q: Text
+    a: Text
 
 
-def _text(data: dict[str, Any], key: str, where: str, required: bool) -> str | None:
-    value = data.get(key)
-    if value is None:
-        if required:
-            raise KnowledgeError(f"{where}: field '{key}' is missing")
-        return None
-    if not isinstance(value, str) or not value.strip():
-        raise KnowledgeError(f"{where}: field '{key}' must be non-empty text")
-    return _clean(value)
+Topic = Literal[TOPICS]  # type: ignore[valid-type]
 
 
-def _str_list(data: dict[str, Any], key: str, where: str) -> tuple[str, ...]:
-    value = data.get(key, [])
-    if value is None:
-        value = []
-    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
-        raise KnowledgeError(f"{where}: field '{key}' must be a list of non-empty texts")
-    return tuple(_clean(v) for v in value)
+class EntryRecord(Record):
+    """One knowledge/entries/*.yaml file as written (schema: knowledge/README.md)."""
 
-
-def _faqs(data: dict[str, Any], where: str) -> tuple[Faq, ...]:
-    value = data.get("faq") or []
-    if not isinstance(value, list):
-        raise KnowledgeError(f"{where}: field 'faq' must be a list of {{q, a}} items")
-    faqs = []
-    for i, item in enumerate(value):
-        if not isinstance(item, dict) or set(item) != {"q", "a"}:
-            raise KnowledgeError(f"{where}: field 'faq[{i}]' must have exactly the keys q and a")
-        q, a = item["q"], item["a"]
-        if not (isinstance(q, str) and q.strip() and isinstance(a, str) and a.strip()):
-            raise KnowledgeError(f"{where}: field 'faq[{i}]' needs non-empty q and a")
-        faqs.append(Faq(_clean(q), _clean(a)))
-    return tuple(faqs)
+    id: Text
+    title: Text
+    topic: Annotated[Topic, BeforeValidator(_clean_text)]
+    definition: Text
+    details: Text
+    example: Text
+    analogy: Text | None = None
+    aliases: TextList = ()
+    related: TextList = ()
+    sources: TextList = ()
+    false_claims: TextList = ()
+    cues: TextList = ()
+    faq: Annotated[
+        tuple[FaqRecord, ...], BeforeValidator(items_of("must be a list of {q, a} items"))
+    ] = ()
 
 
 def parse_entry(data: Any, path: Path) -> Entry:
-    """Validate one entry's YAML data; raise KnowledgeError naming file and field."""
-    where = str(path)
-    if not isinstance(data, dict):
-        raise KnowledgeError(f"{where}: expected a mapping of fields, got {type(data).__name__}")
-    unknown = sorted(set(data) - KNOWN_FIELDS)
-    if unknown:
-        raise KnowledgeError(f"{where}: unknown field '{unknown[0]}'")
-    fields = {k: _text(data, k, where, required=True) for k in REQUIRED_TEXT}
-    analogy = _text(data, "analogy", where, required=False)
-    if not ID_PATTERN.match(fields["id"]):
-        raise KnowledgeError(f"{where}: field 'id' must be lowercase-with-dashes")
-    if fields["id"] != path.stem:
-        raise KnowledgeError(f"{where}: field 'id' ({fields['id']}) must equal the file name")
-    if fields["topic"] not in TOPICS:
-        raise KnowledgeError(f"{where}: field 'topic' must be one of {', '.join(TOPICS)}")
-    lists = {k: _str_list(data, k, where) for k in LIST_FIELDS}
-    if not lists["sources"]:
-        raise KnowledgeError(f"{where}: field 'sources' needs at least one source")
-    faq = _faqs(data, where)
+    """Validate one entry's YAML data; raise KnowledgeError naming file, line and field."""
+    record: EntryRecord = validate(EntryRecord, data, path)
+
+    def bad(field: str, message: str) -> KnowledgeError:
+        return KnowledgeError(f"{where(path, line_of(data, (field,)))}: field {message}")
+
+    if not ID_PATTERN.match(record.id):
+        raise bad("id", "'id' must be lowercase-with-dashes")
+    if record.id != path.stem:
+        raise bad("id", f"'id' ({record.id}) must equal the file name")
+    if not record.sources:
+        raise bad("sources", "'sources' needs at least one source")
     patterns = []
-    for i, raw in enumerate(lists["false_claims"]):
+    for i, raw in enumerate(record.false_claims):
         try:
             patterns.append(re.compile(raw, re.IGNORECASE))
         except re.error as exc:
-            raise KnowledgeError(
-                f"{where}: field 'false_claims[{i}]' is not a regex: {exc}"
-            ) from None
+            raise bad("false_claims", f"'false_claims[{i}]' is not a regex: {exc}") from None
     entry = Entry(
-        id=fields["id"],
-        title=fields["title"],
-        aliases=lists["aliases"],
-        topic=fields["topic"],
-        definition=fields["definition"],
-        details=fields["details"],
-        analogy=analogy,
-        example=fields["example"],
-        faq=faq,
+        id=record.id,
+        title=record.title,
+        aliases=record.aliases,
+        topic=record.topic,
+        definition=record.definition,
+        details=record.details,
+        analogy=record.analogy,
+        example=record.example,
+        faq=tuple(Faq(f.q, f.a) for f in record.faq),
         false_claims=tuple(patterns),
-        related=lists["related"],
-        sources=lists["sources"],
+        related=record.related,
+        sources=record.sources,
         path=path,
-        cues=lists["cues"],
+        cues=record.cues,
     )
     own_text = " ".join(entry.passages())
     for i, pattern in enumerate(entry.false_claims):
         if pattern.search(own_text):
-            raise KnowledgeError(
-                f"{where}: field 'false_claims[{i}]' matches the entry's own text; "
-                "it must only match statements the entry contradicts"
+            raise bad(
+                "false_claims",
+                f"'false_claims[{i}]' matches the entry's own text; "
+                "it must only match statements the entry contradicts",
             )
     return entry
-
-
-def read_yaml(path: Path) -> Any:
-    """A data file's YAML, or a KnowledgeError naming the file (and line) that is wrong."""
-    try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise KnowledgeError(f"{path}: file not found") from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = f" (line {mark.line + 1})" if mark else ""
-        raise KnowledgeError(f"{path}: not valid YAML{line}") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise KnowledgeError(f"{path}: cannot be read ({exc})") from None
 
 
 def _load_synonyms(path: Path) -> dict[str, str]:
@@ -225,5 +197,8 @@ def load_knowledge(directory: Path) -> KnowledgeBase:
     for entry in entries.values():
         for i, rel in enumerate(entry.related):
             if rel not in entries:
-                raise KnowledgeError(f"{entry.path}: field 'related[{i}]': unknown entry '{rel}'")
+                line = line_of(read_yaml(entry.path), ("related", i))
+                raise KnowledgeError(
+                    f"{where(entry.path, line)}: field 'related[{i}]': unknown entry '{rel}'"
+                )
     return KnowledgeBase(entries, _load_synonyms(directory / "synonyms.yaml"), directory)

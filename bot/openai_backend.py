@@ -12,15 +12,14 @@ from __future__ import annotations
 import logging
 import os
 import threading
-import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import openai
 
-from bot.backend import GenerationStats, Message
 from bot.config import GenerationConfig, ModelConfig
 from bot.errors import ModelUnavailable
+from bot.generation import GenerationStats, Message
 
 log = logging.getLogger(__name__)
 
@@ -87,7 +86,6 @@ class OpenAIBackend:
         stats: GenerationStats,
         should_stop: Callable[[], bool],
     ) -> Iterator[str]:
-        start = time.perf_counter()
         chunks = self._open(messages, params)
         received = False
         usage = None
@@ -98,13 +96,6 @@ class OpenAIBackend:
                 delta = chunk.choices[0].delta if chunk.choices else None
                 piece = delta.content if delta is not None else None
                 if piece:
-                    if stats.first_token_s is None:
-                        stats.first_token_s = time.perf_counter() - start
-                    # Counted here so the figure is right while streaming and when the
-                    # server sends no usage (llama_cpp.server never does, and a stream
-                    # closed early never gets it): a piece is one token on llama.cpp
-                    # servers, an estimate elsewhere. The usage chunk replaces it below.
-                    stats.completion_tokens += 1
                     yield piece
                 if should_stop():
                     break
@@ -113,7 +104,8 @@ class OpenAIBackend:
             raise ModelUnavailable(self.explain(exc, mid_answer=received)) from None
         finally:
             chunks.close()  # on early stop too: the server sees the client go and stops
-            stats.total_s = time.perf_counter() - start
+        # Without usage (llama_cpp.server never sends it, and a stream closed early never
+        # gets it) the token counts stay 0 and the worker counts pieces instead.
         stats.extra["usage_from_server"] = 1.0 if usage is not None else 0.0
         if usage is not None:
             stats.prompt_tokens = usage.prompt_tokens

@@ -11,87 +11,46 @@ answer is the best notes themselves, cited, and the result says so.
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import re
 import time
 from collections.abc import AsyncIterator, Hashable
-from dataclasses import dataclass
 
 from bot.admission import Admission
-from bot.answer.compose import Notes, build_messages, choose_notes
+from bot.answer.compose import choose_notes, warmup_messages
 from bot.answer.embeddings import Embedder, load_embedder
 from bot.answer.followup import Conversation, Turn, follow_up_of, follow_up_query
-from bot.answer.glossary import close_terms, explain, lookup_term
-from bot.answer.result import AnswerDraft, AnswerResult, Progress, Source
-from bot.answer.selection import PassageIndex, Selection, asked_part
-from bot.answer.sentence_filter import (
-    OPENING,
-    SentenceFilter,
-    asks_yes_no,
-    expected_polarity,
-    is_alternative,
+from bot.answer.glossary import explain_term
+from bot.answer.grounded import write_grounded
+from bot.answer.replies import (
+    DEFAULT_SUGGESTIONS,
+    cite,
+    fit_reply,
+    fixed_reply,
+    unknown_reply,
 )
+from bot.answer.result import AnswerDraft, AnswerResult, Progress, Source
+from bot.answer.selection import Selection, asked_part
 from bot.answer.tuning import DEFAULT_TUNING, Tuning
-from bot.answer.writer import extractive_answer, supporting_note, write_answer
 from bot.backend import Backend, make_backend
 from bot.config import Config
-from bot.errors import BotError
-from bot.fit import Catalog, answer_text, load_catalog, parse_fit_question
-from bot.guard import Guard, Verdict, load_domain_terms
-from bot.knowledge import Entry, KnowledgeBase, load_knowledge
-from bot.prompts import Prompts, load_prompts
-from bot.retrieval import Retriever
-from bot.text import words
+from bot.guard import Verdict
+from bot.library import Library
 from bot.worker import InferenceWorker
 
-__all__ = ["AnswerResult", "Conversation", "Library", "Progress", "Source", "Turn", "Tutor"]
+__all__ = [
+    "DEFAULT_SUGGESTIONS",
+    "AnswerResult",
+    "Conversation",
+    "Library",
+    "Progress",
+    "Source",
+    "Turn",
+    "Tutor",
+]
 
 log = logging.getLogger(__name__)
 
 MODES = ("ask", "define", "analogy")
-DEFAULT_SUGGESTIONS = (
-    "What is inference?",
-    "What is a KV cache?",
-    "Why are GPUs fast at inference?",
-)
-
-
-@dataclass(frozen=True)
-class Library:
-    """Everything read from files, swapped as one piece on reload."""
-
-    kb: KnowledgeBase
-    prompts: Prompts
-    guard: Guard
-    retriever: Retriever
-    index: PassageIndex
-    false_claims: list[re.Pattern[str]]
-    catalog: Catalog | None  # model architectures for the memory calculator
-
-    @classmethod
-    def load(
-        cls, config: Config, embedder: Embedder | None = None, tuning: Tuning = DEFAULT_TUNING
-    ) -> Library:
-        kb = load_knowledge(config.knowledge.dir)
-        prompts = load_prompts(config.knowledge.prompts_dir)
-        # On-topic phrases: every entry name, and the everyday multi-word phrasings in
-        # synonyms.yaml ("first request", "conversation grows"); single words there are
-        # too generic ("price", "slow") to mark a question as being about inference.
-        # Single-word aliases that are everyday English ("lag", "message", "nvidia") would
-        # make "I have lag in fortnite" on-topic; only titles, names of several words and
-        # technical single words (with a digit or a dot, or in domain_terms.yaml) count.
-        phrases = {e.title for e in kb.entries.values()}
-        phrases |= {name for e in kb.entries.values() for name in e.aliases if _specific_name(name)}
-        phrases |= {phrase for phrase in kb.synonyms if " " in phrase}
-        terms = load_domain_terms(config.knowledge.dir / "domain_terms.yaml")
-        guard = Guard(terms, phrases, config.limits.max_question_chars)
-        claims = [p for e in kb.entries.values() for p in e.false_claims]
-        retriever = Retriever(kb)
-        index = PassageIndex(kb, retriever, tuning, embedder, config.knowledge.vector_cache)
-        models = config.knowledge.dir / "models.yaml"
-        catalog = load_catalog(models) if models.is_file() else None
-        return cls(kb, prompts, guard, retriever, index, claims, catalog)
 
 
 class Tutor:
@@ -109,17 +68,10 @@ class Tutor:
         self.library = library
         self.embedder = embedder
         self.tuning = tuning
-        warmup = [
-            {"role": "system", "content": library.prompts.system},
-            {"role": "user", "content": "NOTES:"},
-        ]
-        self.worker = InferenceWorker(backend, warmup, config.limits)
-        limits = config.limits
+        self.worker = InferenceWorker(backend, warmup_messages(library.prompts), config.limits)
         # Open questions per user (checked by the front end on arrival) and the rate
         # limit (charged here, only when a question is about to use the model).
-        self.admission = Admission(
-            limits.per_user_queued, limits.rate_limit_count, limits.rate_limit_window_s
-        )
+        self.admission = Admission.from_limits(config.limits)
         self.model_name = getattr(backend, "name", "model")
         # Stop generating once the answer has enough sentences. The benchmark turns this
         # off so the bot and raw llama.cpp generate the same tokens.
@@ -184,7 +136,7 @@ class Tutor:
         if screened.verdict is Verdict.OFF_TOPIC and not lenient:
             # The guard knows the field's words; a paraphrase without them ("why does the
             # reply take a moment to start") can still sit close to a passage in meaning.
-            selection = await self._select(asked_part(screened.question), lib)
+            selection = await lib.index.search(asked_part(screened.question))
             if selection.semantic_best >= self.tuning.semantic_on_topic:
                 lenient = True
         if screened.verdict is Verdict.OK or (lenient and screened.verdict is Verdict.OFF_TOPIC):
@@ -193,13 +145,13 @@ class Tutor:
                     draft, screened.question, follow_up, lib, started, asker, selection
                 )
             else:
-                steps = self._explain(draft, screened.question, mode, lib, started, asker)
+                steps = self._explain(draft, screened.question, mode, started, asker)
             async for item in steps:
                 if isinstance(item, str) and draft.timings.first_text_ms is None:
                     draft.timings.first_text_ms = (time.perf_counter() - started) * 1000
                 yield item
         else:
-            self._fixed_reply(draft, screened.verdict, lib)
+            fixed_reply(draft, screened.verdict, lib.prompts, self.config.limits.max_question_chars)
             yield draft.answer
         if draft.grounded:
             notes = []
@@ -213,32 +165,7 @@ class Tutor:
         draft.timings.total_ms = (time.perf_counter() - started) * 1000
         yield draft.freeze()
 
-    async def build_messages(self, question: str) -> list[dict[str, str]]:
-        """The exact prompt the model gets for a first question (the benchmark gives raw
-        llama.cpp the same one)."""
-        lib = self.library
-        screened = lib.guard.screen(question)
-        selection = await self._select(asked_part(screened.question), lib)
-        notes = choose_notes(selection, self.tuning)
-        if not notes.passages:
-            return []
-        q = screened.question
-        polarity = expected_polarity(notes, asks_yes_no(q), is_alternative(q), q)
-        return build_messages(lib.prompts, notes, screened.question, polarity)
-
     # -- steps ---------------------------------------------------------------------------------
-    async def _select(self, query: str, lib: Library) -> Selection:
-        vector = None
-        if lib.index.semantic and self.embedder is not None:
-            vector = await asyncio.to_thread(self.embedder.query, query)
-        return lib.index.select(query, vector)
-
-    def _known(self, selection: Selection) -> bool:
-        return (
-            selection.entry_score >= self.config.knowledge.min_score
-            or selection.semantic_best >= self.tuning.semantic_known
-        )
-
     async def _answer(
         self,
         draft: AnswerDraft,
@@ -250,7 +177,7 @@ class Tutor:
         selection: Selection | None = None,
     ) -> AsyncIterator[str | Progress]:
         """/ask: select passages, let the model write from them, check every sentence."""
-        if follow_up is None and self._fit(draft, question, lib):
+        if follow_up is None and fit_reply(draft, question, lib):
             yield draft.answer
             return
         t0 = time.perf_counter()
@@ -259,10 +186,11 @@ class Tutor:
         if follow_up is not None:
             query = follow_up_query(query, follow_up, lib.kb, lib.retriever, min_score)
         if selection is None or follow_up is not None:
-            selection = await self._select(query, lib)
+            selection = await lib.index.search(query)
         draft.timings.retrieval_ms = (time.perf_counter() - t0) * 1000
-        if not selection.ranked or not self._known(selection):
-            self._unknown(draft, question, lib)
+        known = selection.covers(self.config.knowledge.min_score, self.tuning.semantic_known)
+        if not selection.ranked or not known:
+            unknown_reply(draft, question, lib)
             yield draft.answer
             return
         if refusal := self._model_refusal(asker):
@@ -271,56 +199,24 @@ class Tutor:
             yield draft.answer
             return
         notes = choose_notes(selection, self.tuning)
-        self._cite(draft, notes, lib)
+        cite(draft, notes, lib.kb)
         draft.low_confidence = (
             selection.entry_score < min_score * self.tuning.confident_entry_factor
             and selection.semantic_best < self.tuning.semantic_confident
         )
-        alternative = is_alternative(question)
-        asked_yes_no = asks_yes_no(question)
-        polarity = expected_polarity(notes, asked_yes_no, alternative, question)
-        yes_no = polarity is not None or (asked_yes_no and not alternative)
-        sentence_filter = SentenceFilter(
-            notes,
-            lib.false_claims,
-            yes_no,
-            self.tuning.min_novelty,
-            question=question,
-            min_support=self.tuning.min_support,
-            polarity=polarity,
-        )
-        messages = build_messages(lib.prompts, notes, question, polarity)
-        written: list[str] = []
-        async for item in write_answer(
-            self.worker,
-            messages,
-            self.config.generation,
-            sentence_filter,
+        async for item in write_grounded(
             draft,
-            self.tuning.max_sentences if self.stop_early else 10**6,
+            question,
+            notes,
+            lib,
+            self.worker,
+            self.config.generation,
+            self.tuning,
             started,
-            self.tuning.max_rejected if self.stop_early else 10**6,
+            self.stop_early,
             asker,
         ):
-            if isinstance(item, Progress):
-                yield item
-                continue
-            text = item.text
-            if not written and polarity is not None and not OPENING.match(text):
-                text = ("Yes. " if polarity else "No. ") + text  # the notes' own yes/no
-            written.append(text)
-            yield (" " if len(written) > 1 else "") + text
-        if len(written) >= self.tuning.min_sentences:
-            draft.model_sentences = len(written)
-            support = supporting_note(notes, written, self.tuning)
-            if support:
-                yield " " + support
-            draft.answer = " ".join([*written, support] if support else written)
-            return
-        draft.fallback = True
-        draft.note = _fallback_note(draft, lib)
-        draft.answer = extractive_answer(notes)
-        yield draft.answer
+            yield item
 
     def _model_refusal(self, asker: Hashable) -> tuple[str, float] | None:
         """The rate limit and the queue's capacity, checked only when the model is needed:
@@ -331,107 +227,22 @@ class Tutor:
             return "queue_full", retry_s
         return None
 
-    def _fit(self, draft: AnswerDraft, question: str, lib: Library) -> bool:
-        """ "Can I run X on Y GB?": computed by the memory calculator, not written by the model."""
-        if lib.catalog is None:
-            return False
-        query = parse_fit_question(question, lib.catalog)
-        if query is None:
-            return False
-        try:
-            draft.answer = answer_text(query, lib.catalog)
-        except BotError as exc:
-            draft.answer = str(exc)
-        draft.grounded = True
-        draft.entry_id = "model-memory" if "model-memory" in lib.kb.entries else None
-        draft.sources = [Source("models.yaml", "Model architectures (knowledge/models.yaml)")]
-        if draft.entry_id:
-            draft.sources.append(Source(draft.entry_id, lib.kb.entries[draft.entry_id].title))
-        return True
-
-    def _cite(self, draft: AnswerDraft, notes: Notes, lib: Library) -> None:
-        first = notes.passages[0]
-        draft.entry_id = first.entry_id
-        draft.sources = [Source(p.entry_id, p.title, p.id) for p in notes.passages]
-        entry = lib.kb.entries[first.entry_id]
-        draft.related = _related(entry, lib)
-        draft.grounded = True
-
     async def _explain(
-        self,
-        draft: AnswerDraft,
-        term: str,
-        mode: str,
-        lib: Library,
-        started: float,
-        asker: Hashable = None,
+        self, draft: AnswerDraft, term: str, mode: str, started: float, asker: Hashable
     ) -> AsyncIterator[str | Progress]:
-        """/define and /analogy: the entry the term names."""
-        entry = lookup_term(term, lib.kb, lib.retriever, self.config.knowledge.min_score)
-        if entry is None:
-            draft.kind = "unknown"
-            close = close_terms(term, lib.kb, lib.retriever)
-            shown = " ".join(term.split())[:60]
-            draft.answer = lib.prompts.reply(
-                "unknown_term", term=shown, suggestions=", ".join(close)
-            )
-            yield draft.answer
-            return
-        draft.entry_id = entry.id
-        draft.sources = [Source(entry.id, entry.title)]
-        draft.related = _related(entry, lib)
-        draft.grounded = True
-        async for item in explain(
+        """/define and /analogy: the curated entry, the model elaborating if it may."""
+        use_model = self._model_refusal(asker) is None  # else the curated text alone
+        async for item in explain_term(
             draft,
-            entry,
+            term,
             mode,
-            lib.prompts,
+            self.library,
             self.worker,
             self.config.generation,
-            lib.false_claims,
             self.tuning,
             started,
-            use_model=self._model_refusal(asker) is None,  # else the curated text alone
-            owner=asker,
+            self.config.knowledge.min_score,
+            use_model,
+            asker,
         ):
             yield item
-        if draft.fallback:
-            draft.note = _fallback_note(draft, lib)
-
-    def _fixed_reply(self, draft: AnswerDraft, verdict: Verdict, lib: Library) -> None:
-        suggestions = ", ".join(f'"{s}"' for s in DEFAULT_SUGGESTIONS)
-        key = {
-            Verdict.EMPTY: "empty",
-            Verdict.TOO_LONG: "too_long",
-            Verdict.NO_WORDS: "no_words",
-            Verdict.OFF_TOPIC: "off_topic",
-            Verdict.REFUSED: "refused",
-            Verdict.GREETING: "greeting",
-        }[verdict]
-        draft.kind = key
-        draft.answer = lib.prompts.reply(
-            key, suggestions=suggestions, max_chars=self.config.limits.max_question_chars
-        )
-
-    def _unknown(self, draft: AnswerDraft, question: str, lib: Library) -> None:
-        hits = lib.retriever.search(question, limit=3)
-        titles = [f'"{h.entry.title}"' for h in hits] or [f'"{s}"' for s in DEFAULT_SUGGESTIONS]
-        draft.kind = "unknown"
-        draft.answer = lib.prompts.reply("unknown", suggestions=", ".join(titles))
-
-
-def _fallback_note(draft: AnswerDraft, lib: Library) -> str:
-    """Why the answer is curated text: the model was unavailable, or its draft failed."""
-    if draft.model_error:
-        return lib.prompts.reply("model_unavailable", reason=draft.model_error)
-    return lib.prompts.reply("fallback_note")
-
-
-def _related(entry: Entry, lib: Library) -> list[Source]:
-    """Up to three related entries, for the buttons under an answer."""
-    known = [rid for rid in entry.related if rid in lib.kb.entries]
-    return [Source(rid, lib.kb.entries[rid].title) for rid in known[:3]]
-
-
-def _specific_name(name: str) -> bool:
-    return len(words(name)) > 1 or not name.replace("-", "").isalpha()

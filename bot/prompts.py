@@ -9,9 +9,12 @@ from __future__ import annotations
 import string
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Annotated, Any
 
+from pydantic import BeforeValidator, create_model
+
+from bot.datafile import Record, problem, read_yaml, validate
 from bot.errors import KnowledgeError
-from bot.knowledge import read_yaml
 
 TEMPLATE_VARIABLES = {
     "answer": {"context", "question", "lead"},
@@ -34,12 +37,25 @@ REPLY_KEYS = {
     "busy",
     "rate_limited",
     "queue_full",
-    "timeout",
     "model_unavailable",
     "lead_yes",
     "lead_no",
     "lead_direct",
 }
+
+
+def _reply(value: Any) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise problem("must be non-empty text")
+    return value.strip()  # line breaks are kept: a reply may have several lines
+
+
+# prompts/replies.yaml: every reply name, each a non-empty text; nothing else. The fields are
+# typed as Any: create_model takes type forms, which mypy cannot yet express (no TypeForm).
+_REPLY_FIELDS: dict[str, Any] = {
+    key: (Annotated[str, BeforeValidator(_reply)], ...) for key in sorted(REPLY_KEYS)
+}
+Replies = create_model("Replies", __base__=Record, **_REPLY_FIELDS)
 
 
 def _placeholders(template: string.Template) -> set[str]:
@@ -96,16 +112,6 @@ def load_prompts(directory: Path) -> Prompts:
             raise KnowledgeError(f"{path}: {problem} (expected {', '.join(sorted(needed))})")
         templates[name] = template
     replies_path = directory / "replies.yaml"
-    data = read_yaml(replies_path)
-    if not isinstance(data, dict):
-        raise KnowledgeError(f"{replies_path}: expected a mapping of reply name to text")
-    missing = sorted(REPLY_KEYS - data.keys())
-    if missing:
-        raise KnowledgeError(f"{replies_path}: field '{missing[0]}' is missing")
-    for key, value in data.items():
-        if key not in REPLY_KEYS:
-            raise KnowledgeError(f"{replies_path}: unknown field '{key}'")
-        if not isinstance(value, str) or not value.strip():
-            raise KnowledgeError(f"{replies_path}: field '{key}' must be non-empty text")
-    replies = {k: string.Template(v.strip()) for k, v in data.items()}
+    record = validate(Replies, read_yaml(replies_path), replies_path)
+    replies = {k: string.Template(v) for k, v in record.model_dump().items()}
     return Prompts(system, templates, replies, directory)

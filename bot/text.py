@@ -94,7 +94,7 @@ def content_stems(text: str) -> list[str]:
 
 def sentences(text: str) -> list[str]:
     """Split prose into sentences (good enough for model output and curated text)."""
-    parts = []
+    parts: list[str] = []
     for block in re.split(r"\n\s*\n|\n(?=[-*\d])", text):
         parts.extend(p.strip() for p in SENTENCE_END.split(block.strip()) if p.strip())
     return parts

@@ -11,7 +11,6 @@ llama.cpp backend (one at a time by design). No assertions: figures are for peop
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import statistics
 import tempfile
 import time
@@ -101,10 +100,10 @@ def measure_throughput(config: Config, n: int, remote: bool, concurrency: int) -
         )
         server.start()
         try:
-            model = dataclasses.replace(
-                config.model, backend="openai", base_url=server.url, max_concurrency=concurrency
+            model = config.model.model_copy(
+                update={"backend": "openai", "base_url": server.url, "max_concurrency": concurrency}
             )
-            figures = asyncio.run(_measure(dataclasses.replace(config, model=model), n))
+            figures = asyncio.run(_measure(config.model_copy(update={"model": model}), n))
         finally:
             server.stop()
     figures["server"] = "python -m llama_cpp.server (one request at a time)"

@@ -16,13 +16,13 @@ import asyncio
 import logging
 import threading
 import time
-from collections.abc import AsyncIterator, Hashable
+from collections.abc import AsyncIterator, Callable, Hashable
 from dataclasses import dataclass, field
 
-from bot.backend import Backend, GenerationStats, Message
 from bot.config import GenerationConfig, LimitsConfig
 from bot.errors import ModelUnavailable, QueueFull
 from bot.fair_queue import FairQueue
+from bot.generation import Backend, GenerationStats, Message
 
 log = logging.getLogger(__name__)
 
@@ -236,13 +236,27 @@ class InferenceWorker:
             return ticket.cancelled
 
         try:
-            for piece in self.backend.stream(
-                ticket.messages, ticket.params, ticket.stats, should_stop
-            ):
-                ticket._push(piece)
+            self._stream(ticket, should_stop)
             ticket._push(_DONE)
         except ModelUnavailable as exc:
             ticket._push(exc)
         except Exception as exc:
             log.exception("generation failed")
             ticket._push(ModelUnavailable(f"generation failed: {type(exc).__name__}"))
+
+    def _stream(self, ticket: Ticket, should_stop: Callable[[], bool]) -> None:
+        """Hand the backend's pieces to the ticket, timing them in `ticket.stats` (the one
+        place that does: backends only yield text and fill in the engine's token counts).
+        The figures are final before the caller pushes the end of the stream."""
+        stats = ticket.stats
+        start = ticket.started_at if ticket.started_at is not None else time.perf_counter()
+        try:
+            for piece in self.backend.stream(ticket.messages, ticket.params, stats, should_stop):
+                if stats.first_token_s is None:
+                    stats.first_token_s = time.perf_counter() - start
+                stats.pieces += 1
+                ticket._push(piece)
+        finally:
+            stats.total_s = time.perf_counter() - start
+            if not stats.completion_tokens:
+                stats.completion_tokens = stats.pieces

@@ -24,10 +24,11 @@ from bot.knowledge import load_knowledge
 from bot.retrieval import Retriever
 
 CONFIGS = {
-    "entry retriever only": dict(w_semantic=0.0, w_lexical=0.0, w_entry=1.0),
-    "passage BM25 only": dict(w_semantic=0.0, w_lexical=1.0, w_entry=0.0),
-    "embeddings only": dict(w_semantic=1.0, w_lexical=0.0, w_entry=0.0),
-    "BM25 + entry": dict(w_semantic=0.0),
+    "entry retriever only": dict(w_semantic=0.0, w_lexical=0.0, w_entry=1.0, w_same_question=0.0),
+    "passage BM25 only": dict(w_semantic=0.0, w_lexical=1.0, w_entry=0.0, w_same_question=0.0),
+    "embeddings only": dict(w_semantic=1.0, w_lexical=0.0, w_entry=0.0, w_same_question=0.0),
+    "BM25 + entry": dict(w_semantic=0.0, w_same_question=0.0),
+    "hybrid without FAQ question matching": dict(w_same_question=0.0),
     "hybrid (default)": {},
 }
 

@@ -66,3 +66,8 @@ def build_messages(
         "answer", context=notes.render(), question=question, lead=prompts.reply(lead)
     )
     return [{"role": "system", "content": prompts.system}, {"role": "user", "content": user}]
+
+
+def warmup_messages(prompts: Prompts) -> list[dict[str, str]]:
+    """The fixed start of every prompt, computed once at start-up (and its state saved)."""
+    return [{"role": "system", "content": prompts.system}, {"role": "user", "content": "NOTES:"}]

@@ -45,6 +45,11 @@ class Embedder:
         with self._lock:
             return np.asarray(self._model.passage(list(texts)), dtype=np.float32).reshape(-1, DIM)
 
+    def queries(self, texts: Sequence[str]) -> np.ndarray:
+        """Several texts embedded as queries: question-to-question similarity."""
+        with self._lock:
+            return np.asarray(self._model.query(list(texts)), dtype=np.float32).reshape(-1, DIM)
+
 
 def load_embedder() -> Embedder | None:
     try:
@@ -66,12 +71,16 @@ class VectorCache:
         except (OSError, KeyError, ValueError):
             pass  # no cache yet, or an unreadable one: it is rebuilt
 
-    def matrix(self, texts: Sequence[str], embedder: Embedder) -> np.ndarray:
-        keys = [_key(t) for t in texts]
+    def matrix(
+        self, texts: Sequence[str], embedder: Embedder, as_queries: bool = False
+    ) -> np.ndarray:
+        """The vectors of `texts`, embedded as passages (or as queries), new ones computed."""
+        keys = [_key(f"query: {t}" if as_queries else t) for t in texts]
         missing = [(k, t) for k, t in zip(keys, texts, strict=True) if k not in self._vectors]
         if missing:
-            log.info("embedding %d new passages", len(missing))
-            vectors = embedder.passages([t for _, t in missing])
+            log.info("embedding %d new texts", len(missing))
+            embed = embedder.queries if as_queries else embedder.passages
+            vectors = embed([t for _, t in missing])
             self._vectors.update(zip((k for k, _ in missing), vectors, strict=True))
             self._save()
         if not keys:

@@ -8,12 +8,14 @@ from collections.abc import AsyncIterator, Hashable
 
 from bot.answer.compose import Notes
 from bot.answer.passages import entry_passages
-from bot.answer.result import AnswerDraft, Progress
+from bot.answer.replies import fallback_note, related
+from bot.answer.result import AnswerDraft, Progress, Source
 from bot.answer.sentence_filter import SentenceFilter
 from bot.answer.tuning import Tuning
 from bot.answer.writer import write_answer
 from bot.config import GenerationConfig
 from bot.knowledge import Entry, KnowledgeBase
+from bot.library import Library
 from bot.prompts import Prompts
 from bot.retrieval import Retriever
 from bot.text import content_stems, words
@@ -101,3 +103,48 @@ async def explain(
     draft.model_sentences = len(extra)
     draft.fallback = not extra
     draft.answer = shown + ("\n\n" + " ".join(extra) if extra else "")
+
+
+async def explain_term(
+    draft: AnswerDraft,
+    term: str,
+    mode: str,
+    lib: Library,
+    worker: InferenceWorker,
+    params: GenerationConfig,
+    tuning: Tuning,
+    started: float,
+    min_score: float,
+    use_model: bool = True,
+    owner: Hashable = None,
+) -> AsyncIterator[str | Progress]:
+    """/define and /analogy: the entry the term names, or close names when none does."""
+    entry = lookup_term(term, lib.kb, lib.retriever, min_score)
+    if entry is None:
+        draft.kind = "unknown"
+        close = close_terms(term, lib.kb, lib.retriever)
+        shown = " ".join(term.split())[:60]
+        draft.answer = lib.prompts.reply("unknown_term", term=shown, suggestions=", ".join(close))
+        yield draft.answer
+        return
+    draft.entry_id = entry.id
+    draft.sources = [Source(entry.id, entry.title)]
+    draft.related = related(entry, lib.kb)
+    draft.grounded = True
+    steps = explain(
+        draft,
+        entry,
+        mode,
+        lib.prompts,
+        worker,
+        params,
+        lib.false_claims,
+        tuning,
+        started,
+        use_model=use_model,
+        owner=owner,
+    )
+    async for item in steps:
+        yield item
+    if draft.fallback:
+        draft.note = fallback_note(draft, lib.prompts)

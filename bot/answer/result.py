@@ -10,8 +10,8 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.backend import GenerationStats
 from bot.faithfulness import SentenceVerdict
+from bot.generation import GenerationStats
 from bot.guard import redact
 
 

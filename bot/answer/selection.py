@@ -1,16 +1,20 @@
 """Choose the passages that answer a question: lexical and semantic evidence combined.
 
-Three signals, each scaled to 0..1 for this question and mixed with weights from
+Four signals, each scaled to 0..1 for this question and mixed with weights from
 `Tuning`:
 - the entry retriever (bot.retrieval): names, aliases, synonyms, typo tolerance - strong
   when a question names its concept ("what's a kv cache");
 - BM25 over passages with the same stemming and synonyms - which paragraph of an entry;
 - cosine similarity of e5 embeddings - paraphrases that share no words with the notes
-  ("why does the reply take a moment to start").
+  ("why does the reply take a moment to start");
+- for FAQ passages, the user's question against the FAQ's own question, both embedded as
+  queries: "2x 3090 = twice the tokens/s right?" is "I have 2 GPUs, why isn't it twice
+  as fast?" in other words.
 """
 
 from __future__ import annotations
 
+import asyncio
 import math
 import re
 from collections import Counter, defaultdict
@@ -63,6 +67,10 @@ class Selection:
     def best(self) -> Scored | None:
         return self.ranked[0] if self.ranked else None
 
+    def covers(self, min_score: float, semantic_known: float) -> bool:
+        """Whether the notes are about this question at all (else: "outside what I know")."""
+        return self.entry_score >= min_score or self.semantic_best >= semantic_known
+
 
 class PassageIndex:
     def __init__(
@@ -100,14 +108,31 @@ class PassageIndex:
         }
         self.embedder = embedder
         self.vectors: np.ndarray | None = None
+        # FAQ questions embedded as queries: a user's question is compared with the
+        # questions the notes answer, not only with their text (rows match `_faq_rows`)
+        self._faq_rows = [i for i, p in enumerate(self.passages) if p.question]
+        self.question_vectors: np.ndarray | None = None
         if embedder is not None:
             cache = VectorCache(cache_path) if cache_path else None
             texts = [p.match_text for p in self.passages]
-            self.vectors = cache.matrix(texts, embedder) if cache else embedder.passages(texts)
+            asked = [self.passages[i].question or "" for i in self._faq_rows]
+            if cache:
+                self.vectors = cache.matrix(texts, embedder)
+                self.question_vectors = cache.matrix(asked, embedder, as_queries=True)
+            else:
+                self.vectors = embedder.passages(texts)
+                self.question_vectors = embedder.queries(asked)
 
     @property
     def semantic(self) -> bool:
         return self.vectors is not None
+
+    async def search(self, question: str) -> Selection:
+        """`select`, with the question embedded in a thread (never on the event loop)."""
+        vector = None
+        if self.vectors is not None and self.embedder is not None:
+            vector = await asyncio.to_thread(self.embedder.query, question)
+        return self.select(question, vector)
 
     def _lexical(self, question: str) -> np.ndarray:
         terms = self.retriever.query_terms(question)
@@ -130,8 +155,11 @@ class PassageIndex:
         entry_raw = {h.entry.id: h.score for h in hits}
         top_entry = max(entry_raw.values(), default=0.0)
         semantic = np.zeros(len(self.passages), dtype=np.float32)
+        same_question = np.zeros(len(self.passages), dtype=np.float32)
         if self.vectors is not None and query_vector is not None:
             semantic = self.vectors @ query_vector
+            if self.question_vectors is not None and self._faq_rows:
+                same_question[self._faq_rows] = self.question_vectors @ query_vector
         lex_max = float(lexical.max()) if len(lexical) else 0.0
         sem_top = float(semantic.max()) if len(semantic) else 0.0
         yes_no = is_yes_no(question)
@@ -148,6 +176,13 @@ class PassageIndex:
             # is how far each is from this question's best match
             sem_scaled = max(0.0, 1 - (sem_top - sem) / t.semantic_span) if sem_top > 0 else 0.0
             score = t.w_semantic * sem_scaled + t.w_lexical * lex + t.w_entry * ent
+            # the notes answer this very question, asked in other words (unless the user
+            # asked for a kind of passage: "give me an example" wants the example)
+            asked_before = (float(same_question[i]) - t.same_question_floor) / (
+                1 - t.same_question_floor
+            )
+            if not wanted:
+                score += t.w_same_question * max(0.0, asked_before)
             if self._yes_no_faq[i] and not yes_no:
                 score *= t.yes_no_faq_penalty  # "No - ..." answers fit "does X?", not "how much X?"
             score *= t.kind_weight.get(p.kind, 1.0)

@@ -139,10 +139,6 @@ class SentenceFilter:
         accepted = self._judge(rest)
         return [accepted] if accepted else []
 
-    @property
-    def contradicted(self) -> bool:
-        return any(v.contradiction for v in self.rejected)
-
     def _judge(self, sentence: str) -> Accepted | None:
         sentence = _tidy(sentence, self.yes_no)
         cited = tuple(int(n) for n in CITATION.findall(sentence))

@@ -14,6 +14,10 @@ class Tuning:
     w_lexical: float = 0.3
     w_entry: float = 0.8
     semantic_span: float = 0.04  # e5 cosine this far below the best match scores 0
+    # a FAQ whose question is the user's in other words (e5, query to query); set from a
+    # 4-setting sweep on the tuning items (scripts/retrieval_recall.py)
+    w_same_question: float = 2.0
+    same_question_floor: float = 0.84  # query-to-query cosine below which it adds nothing
     yes_no_faq_penalty: float = 0.7
     kind_weight: dict[str, float] = field(
         default_factory=lambda: {

@@ -1,79 +1,68 @@
-"""The Discord client: wiring, command sync, the central error handler."""
+"""The Discord client, as discord.py's `advanced_startup` example builds it: a bot that
+knows no feature, given typed dependencies (`BotDeps`) and a list of extensions that it
+loads in `setup_hook`; command sync; the central error handler."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.config import Config, DiscordConfig
-from bot.discord_app.delivery import NO_MENTIONS, AnswerDelivery, Conversations, answer_embed
-from bot.discord_app.views import FeedbackButton, RelatedButton, RelatedView
+from bot.config import DiscordConfig
+from bot.discord_app.deps import BotDeps
+from bot.discord_app.ui import NO_MENTIONS
 from bot.errors import BotError
-from bot.guild_settings import GuildSettingsService
-from bot.pipeline import Tutor
-
-if TYPE_CHECKING:
-    from bot.feedback import Feedback
 
 log = logging.getLogger(__name__)
 
 GENERIC_APOLOGY = "Sorry, something went wrong on my side. Please try again in a moment."
+EXTENSIONS = (
+    "bot.discord_app.cogs.answers",
+    "bot.discord_app.cogs.quiz",
+    "bot.discord_app.cogs.settings",
+    "bot.discord_app.cogs.feedback",
+)
 
 
-class InferenceBotMixin:
-    """Shared by the plain and the auto-sharded bot classes."""
+# A mixin for commands.Bot and commands.AutoShardedBot: the type checker is told its base (so
+# that `self.tree`, `self.user`, ... are known); at run time it is a plain object, so that each
+# subclass's method order stays "this mixin, then the discord.py class".
+if TYPE_CHECKING:
+    _MixinBase = commands.Bot
+else:
+    _MixinBase = object
 
-    config: Config
-    tutor: Tutor
-    delivery: AnswerDelivery
-    guild_settings: GuildSettingsService
-    services: dict[str, Any]
+
+class InferenceBotBase(_MixinBase):
+    """Shared by the plain and the auto-sharded bot classes; knows no feature."""
+
+    deps: BotDeps
+    extensions_to_load: tuple[str, ...]
 
     def __init__(
-        self,
-        config: Config,
-        tutor: Tutor,
-        services: dict[str, Any],
-        *,
-        guild_settings: GuildSettingsService | None = None,
-        **options: Any,
-    ):
+        self, deps: BotDeps, *, extensions: Sequence[str] = EXTENSIONS, **options: Any
+    ) -> None:
+        intents = discord.Intents.default()
+        # Mentions and DMs carry their text without the privileged message-content intent.
+        intents.message_content = deps.config.discord.message_content
         super().__init__(  # commands.Bot or commands.AutoShardedBot, by the subclass
             command_prefix=commands.when_mentioned,
-            intents=_intents(config),
+            intents=intents,
             allowed_mentions=NO_MENTIONS,
             help_command=None,
             **options,
         )
-        self.config = config
-        self.tutor = tutor
-        self.services = services
-        # Per-server settings; without a store (no data dir) every server has the defaults.
-        self.guild_settings = guild_settings or GuildSettingsService.in_memory()
-        # Answers and votes for the gaps report; absent or disabled: no feedback buttons.
-        self.feedback: Feedback | None = services.get("feedback")
-        self.delivery = AnswerDelivery(
-            tutor, Conversations(), config.discord.edit_interval_s, RelatedView
-        )
-        self.delivery.feedback = self.feedback
+        self.deps = deps
+        self.extensions_to_load = tuple(extensions)
 
     async def setup_hook(self) -> None:  # called by discord.py before connecting
-        from bot.discord_app.cogs import answers, quiz, settings
-
-        await answers.setup(self)
-        await quiz.setup(self)
-        await settings.setup(self)
-        self.add_dynamic_items(RelatedButton)
-        self.add_dynamic_items(FeedbackButton)
-        from bot.discord_app.cogs import feedback as feedback_cog
-
-        await feedback_cog.setup(self)
-        self.tree.on_error = self.on_app_command_error
+        for extension in self.extensions_to_load:
+            await self.load_extension(extension)
+        self.tree.error(self.on_app_command_error)  # the tree's on_error, as documented
         await self.sync_commands()
 
     async def sync_commands(self) -> None:
@@ -82,10 +71,10 @@ class InferenceBotMixin:
         # exactly one) syncs: a repeated bulk overwrite with the same list would be
         # harmless, but during a rolling restart a process still on the old version could
         # put the old commands back, and N processes would spend N times the rate limit.
-        if not syncs_commands(self.config.discord):
+        if not syncs_commands(self.deps.config.discord):
             log.info("not syncing commands: the process running shard 0 does that")
             return
-        guild_ids = self.config.discord.dev_guild_ids
+        guild_ids = self.deps.config.discord.dev_guild_ids
         if guild_ids:
             for guild_id in guild_ids:
                 guild = discord.Object(id=guild_id)
@@ -97,49 +86,11 @@ class InferenceBotMixin:
             log.info("synced %d global commands", len(synced))
 
     async def on_ready(self) -> None:
-        log.info("connected as %s (%s) to %d guilds", self.user, self.user.id, len(self.guilds))
+        user_id = self.user.id if self.user is not None else None  # set once ready
+        log.info("connected as %s (%s) to %d guilds", self.user, user_id, len(self.guilds))
 
     async def on_message(self, message: discord.Message) -> None:
         """No prefix commands: mentions and DMs are handled by the answers cog."""
-
-    async def is_bot_owner(self, user: discord.abc.User) -> bool:
-        if user.id in self.config.discord.owner_ids:
-            return True
-        try:
-            return await self.is_owner(user)
-        except discord.HTTPException:
-            return False
-
-    async def explain_entry(self, interaction: discord.Interaction, entry_id: str) -> None:
-        """A related-entry button: explain that entry to the presser only."""
-        entry = self.tutor.library.kb.get(entry_id)
-        if entry is None:
-            await interaction.response.send_message(
-                "That entry is no longer in my notes.", ephemeral=True
-            )
-            return
-        await interaction.response.defer(ephemeral=True, thinking=True)
-        result = await self.tutor.ask(entry.title, "define")
-        answer_id = await self.delivery.record(result)
-        extra = {"view": RelatedView((), answer_id)} if answer_id is not None else {}
-        await interaction.followup.send(
-            embed=answer_embed(entry.title, result.answer, result, ""),
-            ephemeral=True,
-            allowed_mentions=NO_MENTIONS,
-            **extra,
-        )
-
-    async def record_vote(
-        self, interaction: discord.Interaction, answer_id: int, helpful: bool
-    ) -> None:
-        """A feedback button: record the presser's vote (hashed id), tell them privately."""
-        if self.feedback is None:
-            text = "Thanks! Feedback isn't recorded on this bot."
-        else:
-            text = await asyncio.to_thread(
-                self.feedback.vote, answer_id, interaction.user.id, helpful
-            )
-        await interaction.response.send_message(text, ephemeral=True, allowed_mentions=NO_MENTIONS)
 
     async def on_app_command_error(
         self, interaction: discord.Interaction, error: app_commands.AppCommandError
@@ -168,18 +119,11 @@ class InferenceBotMixin:
             log.warning("could not report an error to the user")
 
 
-def _intents(config: Config) -> discord.Intents:
-    intents = discord.Intents.default()
-    # Mentions and DMs carry their text without the privileged message-content intent.
-    intents.message_content = config.discord.message_content
-    return intents
-
-
-class InferenceBot(InferenceBotMixin, commands.Bot):
+class InferenceBot(InferenceBotBase, commands.Bot):
     """One gateway connection: right for most servers."""
 
 
-class ShardedInferenceBot(InferenceBotMixin, commands.AutoShardedBot):
+class ShardedInferenceBot(InferenceBotBase, commands.AutoShardedBot):
     """Several shards, as Discord asks of bots in many guilds (`discord.sharded: true`,
     or `discord.shard_count`, with `shard_ids` for the part of them this process runs)."""
 
@@ -206,15 +150,9 @@ def shard_plan(config: DiscordConfig) -> str:
     return f"sharded: shard{'s' if len(ids) > 1 else ''} {listed} of {config.shard_count}"
 
 
-def build_bot(
-    config: Config,
-    tutor: Tutor,
-    services: dict[str, Any],
-    *,
-    guild_settings: GuildSettingsService | None = None,
-    **options: Any,
-) -> commands.Bot:
-    discord_config = config.discord
+def build_bot(deps: BotDeps, **options: Any) -> InferenceBot | ShardedInferenceBot:
+    """The plain or the auto-sharded bot, as `discord.sharded`/`shard_count` ask."""
+    discord_config = deps.config.discord
     sharded = discord_config.sharded or discord_config.shard_count is not None
     if discord_config.shard_count is not None:  # else AutoShardedBot asks Discord
         options.setdefault("shard_count", discord_config.shard_count)
@@ -222,4 +160,4 @@ def build_bot(
             options.setdefault("shard_ids", list(discord_config.shard_ids))
     log.info("this process runs %s", shard_plan(discord_config))
     cls = ShardedInferenceBot if sharded else InferenceBot
-    return cls(config, tutor, services, guild_settings=guild_settings, **options)
+    return cls(deps, **options)

@@ -20,11 +20,13 @@ import yarl
 
 from bot.config import Config, DiscordConfig
 from bot.discord_app.client import build_bot
+from bot.discord_app.deps import BotDeps
 from bot.feedback import Feedback, open_feedback
 from bot.guard import redact
 from bot.guild_settings import GuildSettingsService
 from bot.pipeline import Tutor
 from bot.quiz import QuizEngine, ScoreStore, load_bank
+from bot.storage import store_target
 
 log = logging.getLogger(__name__)
 SHUTDOWN_GRACE_S = 5.0
@@ -68,30 +70,26 @@ async def serve(config: Config, token: str, stop: asyncio.Event, **bot_options: 
     tutor = Tutor.from_config(config)
     config.data_dir.mkdir(parents=True, exist_ok=True)
     bank = load_bank(config.knowledge.dir / "quiz", set(tutor.library.kb.entries))
-    store = ScoreStore(config.data_dir / "quiz.sqlite3")
+    store = ScoreStore(store_target(config.database_url, config.data_dir, "quiz.sqlite3"))
     feedback: Feedback | None = None
     guild_settings: GuildSettingsService | None = None
     try:
-        guild_settings = await GuildSettingsService.open(config.data_dir / "settings.sqlite3")
+        guild_settings = await GuildSettingsService.open(
+            store_target(config.database_url, config.data_dir, "settings.sqlite3")
+        )
         await tutor.start()
-        engine = QuizEngine(bank, store, question_seconds=config.quiz.question_seconds)
-        services = {"quiz_engine": engine, "score_store": store}
         feedback = await asyncio.to_thread(open_feedback, config)
-        services["feedback"] = feedback
-        bot = build_bot(config, tutor, services, guild_settings=guild_settings, **bot_options)
+        deps = BotDeps(
+            config=config,
+            tutor=tutor,
+            quiz_engine=QuizEngine(bank, store, question_seconds=config.quiz.question_seconds),
+            score_store=store,
+            guild_settings=guild_settings,
+            feedback=feedback,
+        )
+        bot = build_bot(deps, **bot_options)
         log.info("ready to connect after %.2f s", time.perf_counter() - started)
-        async with bot:
-            runner = asyncio.create_task(bot.start(token), name="discord-client")
-            stopper = asyncio.create_task(stop.wait(), name="stop-signal")
-            done, _ = await asyncio.wait({runner, stopper}, return_when=asyncio.FIRST_COMPLETED)
-            if runner in done:
-                stopper.cancel()
-                runner.result()  # raises LoginFailure and the like
-                return
-            log.info("stopping")
-            await bot.close()
-            with contextlib.suppress(TimeoutError, asyncio.CancelledError):
-                await asyncio.wait_for(runner, SHUTDOWN_GRACE_S)
+        await _run_until_stopped(bot, token, stop)
     finally:
         tutor.close()
         store.close()
@@ -99,6 +97,21 @@ async def serve(config: Config, token: str, stop: asyncio.Event, **bot_options: 
             feedback.close()
         if guild_settings is not None:
             guild_settings.close()
+
+
+async def _run_until_stopped(bot: discord.Client, token: str, stop: asyncio.Event) -> None:
+    async with bot:
+        runner = asyncio.create_task(bot.start(token), name="discord-client")
+        stopper = asyncio.create_task(stop.wait(), name="stop-signal")
+        done, _ = await asyncio.wait({runner, stopper}, return_when=asyncio.FIRST_COMPLETED)
+        if runner in done:
+            stopper.cancel()
+            runner.result()  # raises LoginFailure and the like
+            return
+        log.info("stopping")
+        await bot.close()
+        with contextlib.suppress(TimeoutError, asyncio.CancelledError):
+            await asyncio.wait_for(runner, SHUTDOWN_GRACE_S)
 
 
 def run_bot(config: Config) -> int:

@@ -1,7 +1,7 @@
 """What the front ends call: record an answer, record a vote, build the gaps report.
 
 `open_feedback(config)` returns a `Feedback` that does nothing at all (and creates no
-file) when `analytics.enabled` is false. Every method does blocking SQLite I/O: async
+file) when `analytics.enabled` is false. Every method does blocking database I/O: async
 callers run them with `asyncio.to_thread`. A failing disk never breaks an answer:
 `record` logs the problem and returns None (the answer then gets no feedback buttons).
 """
@@ -9,7 +9,6 @@ callers run them with `asyncio.to_thread`. A failing disk never breaks an answer
 from __future__ import annotations
 
 import logging
-import sqlite3
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -20,6 +19,7 @@ from bot.feedback.gaps import GapsReport, build_report
 from bot.feedback.store import (
     DAY_S,
     DB_NAME,
+    KEY_NAME,
     AnswerRecord,
     FeedbackStore,
     FeedbackStoreError,
@@ -27,6 +27,7 @@ from bot.feedback.store import (
 )
 from bot.guard import redact
 from bot.retrieval import Retriever
+from bot.storage import SQLAlchemyError, is_url, store_target
 
 log = logging.getLogger(__name__)
 
@@ -79,7 +80,7 @@ def vote_reply(status: str, helpful: bool) -> str:
 class Feedback:
     """The feedback store, or nothing when analytics is disabled."""
 
-    def __init__(self, store: FeedbackStore | None, retention_days: int, path: Path) -> None:
+    def __init__(self, store: FeedbackStore | None, retention_days: int, path: Path | str) -> None:
         self.store = store
         self.retention_days = retention_days
         self.path = path
@@ -96,7 +97,7 @@ class Feedback:
             return None
         try:
             return self.store.record(answer_record(result, origin, retriever))
-        except (sqlite3.Error, OSError, FeedbackStoreError) as exc:
+        except (SQLAlchemyError, OSError, FeedbackStoreError) as exc:
             log.warning("could not record an answer for feedback: %s", exc)
             return None
 
@@ -106,7 +107,7 @@ class Feedback:
             return VOTE_REPLIES["disabled"]
         try:
             status: VoteStatus = self.store.vote(answer_id, user_id, helpful)
-        except (sqlite3.Error, OSError, FeedbackStoreError) as exc:
+        except (SQLAlchemyError, OSError, FeedbackStoreError) as exc:
             log.warning("could not record a vote: %s", exc)
             return VOTE_REPLIES["failed"]
         return vote_reply(status, helpful)
@@ -138,16 +139,21 @@ def gaps_report(
 
 
 def open_feedback(config: Config, clock: Callable[[], float] = time.time) -> Feedback:
-    """The store in the data dir; when analytics is disabled, nothing is opened or made."""
+    """The store in the data dir (or the shared database_url); when analytics is disabled,
+    nothing is opened or made."""
     analytics = config.analytics
-    path = config.data_dir / DB_NAME
+    path = store_target(config.database_url, config.data_dir, DB_NAME)
     if not analytics.enabled:
         return Feedback(None, analytics.retention_days, path)
     try:
-        store = FeedbackStore(path, analytics.retention_days, clock)
-    except (sqlite3.Error, OSError, FeedbackStoreError) as exc:
+        store = FeedbackStore(
+            path, analytics.retention_days, clock, key_path=config.data_dir / KEY_NAME
+        )
+        path = store.path  # without a URL's password, for messages
+    except (SQLAlchemyError, OSError, FeedbackStoreError) as exc:
         # Answers still work; they are just not recorded until the file is fixed.
-        log.error("feedback store %s unusable, not recording: %s", path, exc)
+        where = path if not is_url(path) else "database_url"
+        log.error("feedback store %s unusable, not recording: %s", where, exc)
         return Feedback(None, analytics.retention_days, path)
     return Feedback(store, analytics.retention_days, path)
 
@@ -163,11 +169,14 @@ def read_gaps(
     days = days or analytics.retention_days
     if not analytics.enabled:
         return GapsReport(days, 0, enabled=False)
-    path = config.data_dir / DB_NAME
-    if not path.is_file():
+    path = store_target(config.database_url, config.data_dir, DB_NAME)
+    if not is_url(path) and not Path(path).is_file():
         return gaps_report(None, titles, days, clock)
     try:
-        with FeedbackStore(path, analytics.retention_days, clock) as store:
+        with FeedbackStore(
+            path, analytics.retention_days, clock, key_path=config.data_dir / KEY_NAME
+        ) as store:
             return gaps_report(store, titles, days, clock)
-    except (sqlite3.Error, OSError) as exc:
-        raise FeedbackStoreError(f"{path}: cannot be read ({exc})") from None
+    except (SQLAlchemyError, OSError) as exc:
+        where = path if not is_url(path) else "database_url"
+        raise FeedbackStoreError(f"{where}: cannot be read ({exc})") from None

@@ -11,6 +11,7 @@ from bot.quiz.bank import (
 from bot.quiz.engine import (
     AnswerOutcome,
     AnswerStatus,
+    Game,
     GameResult,
     NoQuizRunning,
     NotAllowedToStop,
@@ -28,6 +29,7 @@ __all__ = [
     "AnswerOutcome",
     "AnswerStatus",
     "Award",
+    "Game",
     "GameResult",
     "InvalidQuizRequest",
     "LeaderboardRow",

@@ -1,6 +1,6 @@
 """The quiz question bank: knowledge/quiz/*.yaml, validated on load.
 
-Every error names the file, the question and the field. The schema is documented in
+Every error names the file, the line, the question and the field. The schema is documented in
 knowledge/quiz/README.md.
 """
 
@@ -9,17 +9,18 @@ from __future__ import annotations
 import logging
 import random
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from bot.datafile import LineMap, read_yaml, where
 from bot.errors import BotError, KnowledgeError
 from bot.knowledge import TOPICS
 
 log = logging.getLogger(__name__)
+
+Bad = Callable[[str, str], None]  # bad(field, problem) records one problem
 
 KINDS = ("mc", "tf", "scenario")
 TF_CHOICES = ("True", "False")
@@ -130,22 +131,49 @@ def _check_question(
     data: Any, label: str, number: int, known_entry_ids: set[str] | None
 ) -> tuple[QuizQuestion | None, list[str]]:
     """Validate one question mapping; `label` is the file as shown in messages."""
-    where = f"{label}: question #{number}"
+    start = data.line if isinstance(data, LineMap) else None
+    name = f"question #{number}"
     if not isinstance(data, dict):
-        return None, [f"{where}: expected a mapping with fields {', '.join(FIELDS)}"]
+        return None, [
+            f"{where(label, start)}: {name}: expected a mapping with fields {', '.join(FIELDS)}"
+        ]
     qid = data.get("id")
     if isinstance(qid, str) and qid.strip():
-        where = f"{label}: question {qid.strip()}"
+        name = f"question {qid.strip()}"
     errors: list[str] = []
 
     def bad(field: str, problem: str) -> None:
-        errors.append(f"{where}: field '{field}': {problem}")
+        line = data.lines.get(field, start) if isinstance(data, LineMap) else start
+        errors.append(f"{where(label, line)}: {name}: field '{field}': {problem}")
 
     for field in sorted(set(data) - set(FIELDS), key=str):
         bad(str(field), "unknown field")
     for field in FIELDS:
         if field not in data:
             bad(field, "missing")
+    text = _check_text(data, bad)
+    choices = _check_choices(data, bad)
+    _check_values(data, text, choices, bad)
+    if "entry" in text and known_entry_ids is not None and text["entry"] not in known_entry_ids:
+        bad("entry", f"unknown knowledge entry '{text['entry']}'")
+    if errors:
+        return None, errors
+    question = QuizQuestion(
+        id=text["id"],
+        topic=text["topic"],
+        kind=text["kind"],
+        question=text["question"],
+        choices=choices,
+        answer=text["answer"],
+        explanation=text["explanation"],
+        entry=text["entry"],
+        source_file=label,
+    )
+    return question, []
+
+
+def _check_text(data: dict[Any, Any], bad: Bad) -> dict[str, str]:
+    """The text fields that are non-empty strings, with their whitespace collapsed."""
     text: dict[str, str] = {}
     for field in ("id", "topic", "kind", "question", "answer", "explanation", "entry"):
         value = data.get(field)
@@ -156,6 +184,11 @@ def _check_question(
             bad(field, f"must be a non-empty string{hint}")
             continue
         text[field] = " ".join(value.split())
+    return text
+
+
+def _check_choices(data: dict[Any, Any], bad: Bad) -> tuple[str, ...]:
+    """The choices, whitespace collapsed, if they are a list of non-empty strings; else ()."""
     choices_raw = data.get("choices")
     choices: tuple[str, ...] = ()
     if "choices" in data:
@@ -170,7 +203,13 @@ def _check_question(
             for c in choices:
                 if len(c) > MAX_CHOICE:
                     bad("choices", f"'{c[:30]}...' is longer than {MAX_CHOICE} characters")
+    return choices
 
+
+def _check_values(
+    data: dict[Any, Any], text: dict[str, str], choices: tuple[str, ...], bad: Bad
+) -> None:
+    """Check the values against the schema: id pattern, topic, kind, choices, lengths."""
     if "id" in text and not QUESTION_ID.match(text["id"]):
         bad("id", f"'{text['id']}' must look like q-kv-01 (lowercase, dashes)")
     if "topic" in text and text["topic"] not in TOPICS:
@@ -197,33 +236,13 @@ def _check_question(
             "explanation",
             f"is {len(text['explanation'])} characters; the limit is {MAX_EXPLANATION}",
         )
-    if "entry" in text and known_entry_ids is not None and text["entry"] not in known_entry_ids:
-        bad("entry", f"unknown knowledge entry '{text['entry']}'")
-    if errors:
-        return None, errors
-    question = QuizQuestion(
-        id=text["id"],
-        topic=text["topic"],
-        kind=text["kind"],
-        question=text["question"],
-        choices=choices,
-        answer=text["answer"],
-        explanation=text["explanation"],
-        entry=text["entry"],
-        source_file=label,
-    )
-    return question, []
 
 
 def _read(path: Path, label: str) -> tuple[list[Any], list[str]]:
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = f" line {mark.line + 1}" if mark else ""
-        return [], [f"{label}{line}: not valid YAML"]
-    except (OSError, UnicodeDecodeError) as exc:
-        return [], [f"{label}: cannot be read ({exc})"]
+        data = read_yaml(path)
+    except KnowledgeError as exc:
+        return [], [str(exc)]
     if not isinstance(data, dict) or set(data) != {"questions"}:
         return [], [f"{label}: expected one top-level key 'questions' holding a list"]
     items = data["questions"]
@@ -251,13 +270,14 @@ def load_bank(directory: Path, known_entry_ids: set[str] | None = None) -> QuizB
         items, problems = _read(path, label)
         errors.extend(problems)
         for i, item in enumerate(items):
+            id_line = item.lines.get("id") if isinstance(item, LineMap) else None
             question, problems = _check_question(item, label, i + 1, known_entry_ids)
             errors.extend(problems)
             if question is None:
                 continue
             if question.id in seen:
                 errors.append(
-                    f"{label}: question {question.id}: field 'id': duplicate id "
+                    f"{where(label, id_line)}: question {question.id}: field 'id': duplicate id "
                     f"(also in {seen[question.id]})"
                 )
                 continue

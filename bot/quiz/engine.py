@@ -1,8 +1,10 @@
 """Quiz rules: one game per channel, one answer per user per question, points on close.
 
-Pure logic: no timers, no Discord. Time comes in as `now` (seconds; pass time.time() so
-stored timestamps mean something), so tests are deterministic. The only I/O goes through
-the ScoreStore: points are written when a question closes, progress when a question starts.
+Pure logic: no timers, no Discord. A `Game` holds one channel's state and its rules;
+`QuizEngine` keeps one per channel, locks them and does the I/O. Time comes in as `now`
+(seconds; pass time.time() so stored timestamps mean something), so tests are
+deterministic. The only I/O goes through the ScoreStore: points are written when a question
+closes, progress when a question starts. Everything after the channel key is keyword-only.
 """
 
 from __future__ import annotations
@@ -11,17 +13,19 @@ import enum
 import logging
 import random
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TypeAlias
 
+from bot.limits import QUIZ_MAX_QUESTIONS, QUIZ_MIN_QUESTIONS
 from bot.quiz.bank import InvalidQuizRequest, QuizBank, QuizError, QuizQuestion
-from bot.quiz.store import Award, GameState, RoundScore, ScoreStore
+from bot.quiz.store import Award, GameState, RoundScore, ScoreStore, StoredGame
 
 log = logging.getLogger(__name__)
 
 ChannelKey: TypeAlias = tuple[int, int]
-MIN_QUESTIONS = 1
-MAX_QUESTIONS = 20
+MIN_QUESTIONS = QUIZ_MIN_QUESTIONS  # defined once, in bot.limits
+MAX_QUESTIONS = QUIZ_MAX_QUESTIONS
 POINTS_CORRECT = 10
 SPEED_BONUS_MAX = 5
 
@@ -165,6 +169,15 @@ class GameResult:
         return self.scores[0] if self.scores and self.scores[0].points > 0 else None
 
 
+def points_for(seconds: float, question_seconds: float, speed_bonus: bool = True) -> int:
+    """Points for a correct answer given `seconds` after the question appeared, out of
+    `question_seconds`: POINTS_CORRECT, plus up to SPEED_BONUS_MAX for a fast one."""
+    if not speed_bonus:
+        return POINTS_CORRECT
+    fraction = max(0.0, 1.0 - max(0.0, seconds) / question_seconds)
+    return POINTS_CORRECT + int(SPEED_BONUS_MAX * fraction + 0.5)
+
+
 @dataclass
 class _Answer:
     user_name: str
@@ -173,7 +186,10 @@ class _Answer:
 
 
 @dataclass
-class _Game:
+class Game:
+    """One channel's quiz: its questions, the answers to the one on screen, the scores so
+    far, and the rules for them. No I/O and no lock: QuizEngine stores and locks."""
+
     game_id: int
     guild_id: int
     channel_id: int
@@ -183,20 +199,257 @@ class _Game:
     started_at: float
     question_started_at: float
     seconds: float  # time per question in this game
+    speed_bonus: bool = True
     index: int = 0
     answers: dict[int, _Answer] = field(default_factory=dict)
     result: QuestionResult | None = None  # set once the current question is closed
     joined: set[int] = field(default_factory=set)  # answered an earlier question
     scores: dict[int, RoundScore] = field(default_factory=dict)
 
+    @property
+    def key(self) -> ChannelKey:
+        return (self.guild_id, self.channel_id)
+
+    @property
+    def number(self) -> int:
+        """The 1-based number of the question on screen."""
+        return self.index + 1
+
+    @property
+    def question(self) -> QuizQuestion:
+        return self.questions[self.index]
+
+    @property
+    def deadline(self) -> float:
+        return self.question_started_at + self.seconds
+
+    @property
+    def is_last(self) -> bool:
+        return self.number >= len(self.questions)
+
+    def may_stop(self, *, user_id: int, is_moderator: bool) -> bool:
+        return user_id == self.starter_id or is_moderator
+
+    def answer(
+        self,
+        *,
+        user_id: int,
+        user_name: str,
+        choice_index: int,
+        question_number: int,
+        now: float,
+        game_id: int | None = None,
+    ) -> AnswerOutcome:
+        """Register one press, or say politely why it does not count."""
+        if (
+            question_number != self.number
+            or (game_id is not None and game_id != self.game_id)
+            or self.result is not None
+            or now >= self.deadline
+        ):
+            return AnswerOutcome(
+                AnswerStatus.QUESTION_CLOSED,
+                "Too late - that question has closed.",
+                question_number,
+            )
+        question = self.question
+        previous = self.answers.get(user_id)
+        if previous is not None:
+            return AnswerOutcome(
+                AnswerStatus.ALREADY_ANSWERED,
+                "You already answered this one "
+                f"({question.choices[previous.choice_index]}) - one answer per question.",
+                self.number,
+                previous.choice_index,
+            )
+        if not 0 <= choice_index < len(question.choices):
+            return AnswerOutcome(
+                AnswerStatus.INVALID_CHOICE, "That is not one of the choices.", self.number
+            )
+        self.answers[user_id] = _Answer(user_name, choice_index, now)
+        return AnswerOutcome(
+            AnswerStatus.ACCEPTED,
+            f"Locked in: {question.choices[choice_index]}. "
+            "The answer is revealed when the question closes.",
+            self.number,
+            choice_index,
+        )
+
+    def should_close_early(self) -> bool:
+        """True once everyone who answered an earlier question has answered this one.
+        The first question always runs its full time: nobody has joined yet."""
+        return self.result is None and bool(self.joined) and self.joined <= self.answers.keys()
+
+    def points_for(self, seconds: float) -> int:
+        return points_for(seconds, self.seconds, self.speed_bonus)
+
+    def verdicts(self) -> list[PlayerResult]:
+        """Who earned what on the question on screen, best first (nothing changes yet)."""
+        question = self.question
+        players = []
+        for user_id, a in self.answers.items():
+            seconds = a.at - self.question_started_at
+            correct = a.choice_index == question.answer_index
+            points = self.points_for(seconds) if correct else 0
+            players.append(
+                PlayerResult(user_id, a.user_name, a.choice_index, correct, points, seconds)
+            )
+        players.sort(key=lambda p: (-p.points, p.seconds))
+        return players
+
+    def close(self, players: list[PlayerResult], *, now: float) -> QuestionResult:
+        """Close the question on screen with these verdicts and add them to the scores."""
+        for p in players:
+            old = self.scores.get(p.user_id)
+            self.scores[p.user_id] = RoundScore(
+                p.user_id,
+                p.user_name,
+                (old.points if old else 0) + p.points,
+                (old.correct if old else 0) + int(p.correct),
+                (old.answered if old else 0) + 1,
+            )
+            self.joined.add(p.user_id)
+        self.result = QuestionResult(
+            self.game_id, self.number, len(self.questions), self.question, tuple(players), now
+        )
+        return self.result
+
+    def next_question(self, *, now: float) -> None:
+        """Put the next question on screen, started at `now`."""
+        if self.result is None:
+            raise QuestionStillOpen("The current question is still open.")
+        self.index += 1
+        self.question_started_at = now
+        self.answers = {}
+        self.result = None
+
+    def outcome(self, state: GameState) -> GameResult:
+        """The game as it ends now, with its scores best first."""
+        scores = sorted(
+            self.scores.values(),
+            key=lambda s: (-s.points, -s.correct, s.user_name.casefold(), s.user_id),
+        )
+        return GameResult(
+            game_id=self.game_id,
+            guild_id=self.guild_id,
+            channel_id=self.channel_id,
+            topic=self.topic,
+            state=state,
+            questions_total=len(self.questions),
+            questions_asked=self.number,
+            scores=tuple(scores),
+        )
+
+    def state(self) -> QuestionState:
+        return QuestionState(
+            game_id=self.game_id,
+            guild_id=self.guild_id,
+            channel_id=self.channel_id,
+            number=self.number,
+            total=len(self.questions),
+            question=self.question,
+            started_at=self.question_started_at,
+            deadline=self.deadline,
+            is_open=self.result is None,
+            answered=len(self.answers),
+        )
+
+    def session(self) -> QuizSession:
+        return QuizSession(
+            game_id=self.game_id,
+            guild_id=self.guild_id,
+            channel_id=self.channel_id,
+            starter_id=self.starter_id,
+            topic=self.topic,
+            questions=self.questions,
+            started_at=self.started_at,
+            current=self.state(),
+        )
+
+
+def _checked_request(n_questions: int, question_seconds: float) -> float:
+    """Refuse a question count outside the limits or a time that is not positive; return
+    the time per question as a float."""
+    if not MIN_QUESTIONS <= n_questions <= MAX_QUESTIONS:
+        raise InvalidQuizRequest(f"Pick between {MIN_QUESTIONS} and {MAX_QUESTIONS} questions.")
+    seconds = float(question_seconds)
+    if seconds <= 0:
+        raise ValueError("question_seconds must be positive")
+    return seconds
+
+
+def _new_game(
+    game_id: int,
+    key: ChannelKey,
+    starter_id: int,
+    topic: str | None,
+    questions: tuple[QuizQuestion, ...],
+    now: float,
+    seconds: float,
+) -> Game:
+    """A new game, its first question on screen from `now` (already stored as `game_id`)."""
+    guild_id, channel_id = key
+    log.info(
+        "quiz game %d started in %s/%s: %d questions, topic %s",
+        game_id,
+        guild_id,
+        channel_id,
+        len(questions),
+        topic or "any",
+    )
+    return Game(
+        game_id=game_id,
+        guild_id=guild_id,
+        channel_id=channel_id,
+        starter_id=starter_id,
+        topic=topic,
+        questions=questions,
+        started_at=now,
+        question_started_at=now,
+        seconds=seconds,
+    )
+
+
+def _ended(game: Game, state: GameState) -> GameResult:
+    """Log the end of a game (already stored and dropped) and return its result."""
+    log.info(
+        "quiz game %d %s after %d/%d questions",
+        game.game_id,
+        state,
+        game.number,
+        len(game.questions),
+    )
+    return game.outcome(state)
+
+
+def _interrupted(game: StoredGame) -> GameResult:
+    """The result of a stored game that a restart cut short (already marked so)."""
+    log.info(
+        "quiz game %d in %s/%s interrupted by restart",
+        game.id,
+        game.guild_id,
+        game.channel_id,
+    )
+    return GameResult(
+        game_id=game.id,
+        guild_id=game.guild_id,
+        channel_id=game.channel_id,
+        topic=game.topic,
+        state="interrupted",
+        questions_total=len(game.question_ids),
+        questions_asked=min(game.current_index + 1, len(game.question_ids)),
+        scores=game.scores,
+    )
+
 
 class QuizEngine:
-    """Runs one quiz per (guild_id, channel_id). Thread-safe; every method returns quickly."""
+    """Runs one Game per (guild_id, channel_id). Thread-safe; every method returns quickly."""
 
     def __init__(
         self,
         bank: QuizBank,
         store: ScoreStore,
+        *,
         question_seconds: float = 20.0,
         speed_bonus: bool = True,
         rng: random.Random | None = None,
@@ -208,48 +461,33 @@ class QuizEngine:
         self.question_seconds = float(question_seconds)
         self.speed_bonus = speed_bonus
         self._rng = rng or random.Random()
-        self._games: dict[ChannelKey, _Game] = {}
+        self._games: dict[ChannelKey, Game] = {}
         self._lock = threading.RLock()
 
     # -- lifecycle ------------------------------------------------------------------------
 
-    def recover(self, now: float) -> list[GameResult]:
+    def recover(self, *, now: float, owns: Callable[[int], bool] | None = None) -> list[GameResult]:
         """Close every stored game left 'running' by a previous process; points stay.
 
         Call once at start-up; returns the closed games so each channel can be told.
+        `owns(guild_id)` limits it to this process's guilds: with a shared database,
+        other shard processes' games are alive and must be left alone.
         """
         with self._lock:
             active = {g.game_id for g in self._games.values()}
             closed: list[GameResult] = []
             for game in self.store.running_games():
-                if game.id in active:
+                if game.id in active or (owns is not None and not owns(game.guild_id)):
                     continue
-                if not self.store.finish_game(game.id, "interrupted", now):
-                    continue
-                closed.append(
-                    GameResult(
-                        game_id=game.id,
-                        guild_id=game.guild_id,
-                        channel_id=game.channel_id,
-                        topic=game.topic,
-                        state="interrupted",
-                        questions_total=len(game.question_ids),
-                        questions_asked=min(game.current_index + 1, len(game.question_ids)),
-                        scores=game.scores,
-                    )
-                )
-                log.info(
-                    "quiz game %d in %s/%s interrupted by restart",
-                    game.id,
-                    game.guild_id,
-                    game.channel_id,
-                )
+                if self.store.finish_game(game.id, "interrupted", now):
+                    closed.append(_interrupted(game))
             return closed
 
     def start(
         self,
         guild_id: int,
         channel_id: int,
+        *,
         starter_id: int,
         n_questions: int,
         topic: str | None,
@@ -261,11 +499,9 @@ class QuizEngine:
         `question_seconds` overrides the engine's time per question for this game (a
         server's own setting); None keeps the engine's.
         """
-        if not MIN_QUESTIONS <= n_questions <= MAX_QUESTIONS:
-            raise InvalidQuizRequest(f"Pick between {MIN_QUESTIONS} and {MAX_QUESTIONS} questions.")
-        seconds = self.question_seconds if question_seconds is None else float(question_seconds)
-        if seconds <= 0:
-            raise ValueError("question_seconds must be positive")
+        seconds = _checked_request(
+            n_questions, self.question_seconds if question_seconds is None else question_seconds
+        )
         key = (guild_id, channel_id)
         with self._lock:
             if key in self._games:
@@ -277,28 +513,19 @@ class QuizEngine:
             game_id = self.store.create_game(
                 guild_id, channel_id, starter_id, topic, [q.id for q in questions], now
             )
-            game = _Game(
-                game_id, guild_id, channel_id, starter_id, topic, questions, now, now, seconds
-            )
+            game = _new_game(game_id, key, starter_id, topic, questions, now, seconds)
+            game.speed_bonus = self.speed_bonus  # the engine's rule, for every game
             self._games[key] = game
-            log.info(
-                "quiz game %d started in %s/%s: %d questions, topic %s",
-                game_id,
-                guild_id,
-                channel_id,
-                len(questions),
-                topic or "any",
-            )
-            return self._session(game)
+            return game.session()
 
     def stop(
-        self, guild_id: int, channel_id: int, user_id: int, is_moderator: bool, now: float
+        self, guild_id: int, channel_id: int, *, user_id: int, is_moderator: bool, now: float
     ) -> GameResult:
         """End the quiz now (starter or moderator only). Answers to an open question are
         discarded; points from closed questions are kept."""
         with self._lock:
             game = self._game(guild_id, channel_id)
-            if user_id != game.starter_id and not is_moderator:
+            if not game.may_stop(user_id=user_id, is_moderator=is_moderator):
                 raise NotAllowedToStop(
                     "Only the person who started this quiz or a moderator can stop it."
                 )
@@ -316,11 +543,11 @@ class QuizEngine:
 
     def session(self, guild_id: int, channel_id: int) -> QuizSession:
         with self._lock:
-            return self._session(self._game(guild_id, channel_id))
+            return self._game(guild_id, channel_id).session()
 
     def current(self, guild_id: int, channel_id: int) -> QuestionState:
         with self._lock:
-            return self._state(self._game(guild_id, channel_id))
+            return self._game(guild_id, channel_id).state()
 
     # -- playing --------------------------------------------------------------------------
 
@@ -328,6 +555,7 @@ class QuizEngine:
         self,
         guild_id: int,
         channel_id: int,
+        *,
         user_id: int,
         user_name: str,
         choice_index: int,
@@ -344,39 +572,13 @@ class QuizEngine:
             game = self._games.get((guild_id, channel_id))
             if game is None:
                 return AnswerOutcome(AnswerStatus.NO_QUIZ, "There is no quiz running here.")
-            number = game.index + 1
-            if (
-                question_number != number
-                or (game_id is not None and game_id != game.game_id)
-                or game.result is not None
-                or now >= game.question_started_at + game.seconds
-            ):
-                return AnswerOutcome(
-                    AnswerStatus.QUESTION_CLOSED,
-                    "Too late - that question has closed.",
-                    question_number,
-                )
-            question = game.questions[game.index]
-            previous = game.answers.get(user_id)
-            if previous is not None:
-                return AnswerOutcome(
-                    AnswerStatus.ALREADY_ANSWERED,
-                    "You already answered this one "
-                    f"({question.choices[previous.choice_index]}) - one answer per question.",
-                    number,
-                    previous.choice_index,
-                )
-            if not 0 <= choice_index < len(question.choices):
-                return AnswerOutcome(
-                    AnswerStatus.INVALID_CHOICE, "That is not one of the choices.", number
-                )
-            game.answers[user_id] = _Answer(user_name, choice_index, now)
-            return AnswerOutcome(
-                AnswerStatus.ACCEPTED,
-                f"Locked in: {question.choices[choice_index]}. "
-                "The answer is revealed when the question closes.",
-                number,
-                choice_index,
+            return game.answer(
+                user_id=user_id,
+                user_name=user_name,
+                choice_index=choice_index,
+                question_number=question_number,
+                now=now,
+                game_id=game_id,
             )
 
     def should_close_early(self, guild_id: int, channel_id: int) -> bool:
@@ -386,20 +588,14 @@ class QuizEngine:
         """
         with self._lock:
             game = self._games.get((guild_id, channel_id))
-            if game is None or game.result is not None or not game.joined:
-                return False
-            return game.joined <= game.answers.keys()
+            return game is not None and game.should_close_early()
 
-    def points_for(self, seconds: float, question_seconds: float | None = None) -> int:
+    def points_for(self, seconds: float, *, question_seconds: float | None = None) -> int:
         """Points for a correct answer given `seconds` after the question appeared
         (out of `question_seconds`, by default the engine's time per question)."""
-        if not self.speed_bonus:
-            return POINTS_CORRECT
-        limit = question_seconds or self.question_seconds
-        fraction = max(0.0, 1.0 - max(0.0, seconds) / limit)
-        return POINTS_CORRECT + int(SPEED_BONUS_MAX * fraction + 0.5)
+        return points_for(seconds, question_seconds or self.question_seconds, self.speed_bonus)
 
-    def close_question(self, guild_id: int, channel_id: int, now: float) -> QuestionResult:
+    def close_question(self, guild_id: int, channel_id: int, *, now: float) -> QuestionResult:
         """Close the current question and store its points in one transaction.
 
         Idempotent: closing an already closed question returns the same result.
@@ -408,107 +604,36 @@ class QuizEngine:
             game = self._game(guild_id, channel_id)
             if game.result is not None:
                 return game.result
-            question = game.questions[game.index]
-            players = []
-            for user_id, a in game.answers.items():
-                seconds = a.at - game.question_started_at
-                correct = a.choice_index == question.answer_index
-                points = self.points_for(seconds, game.seconds) if correct else 0
-                players.append(
-                    PlayerResult(user_id, a.user_name, a.choice_index, correct, points, seconds)
-                )
-            players.sort(key=lambda p: (-p.points, p.seconds))
+            players = game.verdicts()
             # Store first: if it fails, nothing in memory has changed and close can be retried.
             self.store.record_question_result(
                 game.game_id,
                 game.guild_id,
                 [Award(p.user_id, p.user_name, p.points, p.correct) for p in players],
             )
-            for p in players:
-                old = game.scores.get(p.user_id)
-                game.scores[p.user_id] = RoundScore(
-                    p.user_id,
-                    p.user_name,
-                    (old.points if old else 0) + p.points,
-                    (old.correct if old else 0) + int(p.correct),
-                    (old.answered if old else 0) + 1,
-                )
-                game.joined.add(p.user_id)
-            game.result = QuestionResult(
-                game.game_id, game.index + 1, len(game.questions), question, tuple(players), now
-            )
-            return game.result
+            return game.close(players, now=now)
 
-    def advance(self, guild_id: int, channel_id: int, now: float) -> QuestionState | GameResult:
+    def advance(self, guild_id: int, channel_id: int, *, now: float) -> QuestionState | GameResult:
         """Show the next question (started at `now`), or end the game after the last one."""
         with self._lock:
             game = self._game(guild_id, channel_id)
             if game.result is None:
                 raise QuestionStillOpen("The current question is still open.")
-            if game.index + 1 >= len(game.questions):
+            if game.is_last:
                 return self._end(game, "finished", now)
             self.store.update_game_progress(game.game_id, game.index + 1, now)
-            game.index += 1
-            game.question_started_at = now
-            game.answers = {}
-            game.result = None
-            return self._state(game)
+            game.next_question(now=now)
+            return game.state()
 
     # -- internals ------------------------------------------------------------------------
 
-    def _game(self, guild_id: int, channel_id: int) -> _Game:
+    def _game(self, guild_id: int, channel_id: int) -> Game:
         game = self._games.get((guild_id, channel_id))
         if game is None:
             raise NoQuizRunning("There is no quiz running in this channel.")
         return game
 
-    def _end(self, game: _Game, state: GameState, now: float) -> GameResult:
+    def _end(self, game: Game, state: GameState, now: float) -> GameResult:
         self.store.finish_game(game.game_id, state, now)
-        del self._games[(game.guild_id, game.channel_id)]
-        scores = sorted(
-            game.scores.values(),
-            key=lambda s: (-s.points, -s.correct, s.user_name.casefold(), s.user_id),
-        )
-        log.info(
-            "quiz game %d %s after %d/%d questions",
-            game.game_id,
-            state,
-            game.index + 1,
-            len(game.questions),
-        )
-        return GameResult(
-            game_id=game.game_id,
-            guild_id=game.guild_id,
-            channel_id=game.channel_id,
-            topic=game.topic,
-            state=state,
-            questions_total=len(game.questions),
-            questions_asked=game.index + 1,
-            scores=tuple(scores),
-        )
-
-    def _state(self, game: _Game) -> QuestionState:
-        return QuestionState(
-            game_id=game.game_id,
-            guild_id=game.guild_id,
-            channel_id=game.channel_id,
-            number=game.index + 1,
-            total=len(game.questions),
-            question=game.questions[game.index],
-            started_at=game.question_started_at,
-            deadline=game.question_started_at + game.seconds,
-            is_open=game.result is None,
-            answered=len(game.answers),
-        )
-
-    def _session(self, game: _Game) -> QuizSession:
-        return QuizSession(
-            game_id=game.game_id,
-            guild_id=game.guild_id,
-            channel_id=game.channel_id,
-            starter_id=game.starter_id,
-            topic=game.topic,
-            questions=game.questions,
-            started_at=game.started_at,
-            current=self._state(game),
-        )
+        del self._games[game.key]
+        return _ended(game, state)

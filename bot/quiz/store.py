@@ -1,64 +1,93 @@
-"""Quiz scores and games in SQLite: points are written the moment they are awarded.
+"""Quiz scores and games in SQLite or PostgreSQL: points are written the moment they are awarded.
 
-One connection shared across threads, guarded by a lock; every write is one transaction.
-The schema is versioned with PRAGMA user_version and upgraded by MIGRATIONS in order.
+The database is reached through bot.storage (SQLAlchemy Core): a file path keeps today's
+SQLite file, a database URL (config `database_url`) a database that several bot processes
+share. Every write is one transaction; calls from several threads are taken one at a time.
+The schema is versioned per store in the `schema_version` table and upgraded by MIGRATIONS
+in order (SQLite files from before it, versioned by PRAGMA user_version, are adopted).
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import sqlite3
-import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
+
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    Column,
+    Double,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    Table,
+    Text,
+    text,
+)
+
+from bot.storage import Database, create_tables
 
 log = logging.getLogger(__name__)
 
 GameState = Literal["running", "finished", "stopped", "interrupted"]
 END_STATES: tuple[str, ...] = ("finished", "stopped", "interrupted")
 
-# Each item upgrades the schema by one version; never edit a released one, append a new one.
-MIGRATIONS: tuple[str, ...] = (
-    """
-    CREATE TABLE scores (
-        guild_id     INTEGER NOT NULL,
-        user_id      INTEGER NOT NULL,
-        user_name    TEXT    NOT NULL,
-        points       INTEGER NOT NULL DEFAULT 0,
-        correct      INTEGER NOT NULL DEFAULT 0,
-        answered     INTEGER NOT NULL DEFAULT 0,
-        games_played INTEGER NOT NULL DEFAULT 0,
-        PRIMARY KEY (guild_id, user_id)
-    );
-    CREATE TABLE games (
-        id                  INTEGER PRIMARY KEY AUTOINCREMENT,
-        guild_id            INTEGER NOT NULL,
-        channel_id          INTEGER NOT NULL,
-        starter_id          INTEGER NOT NULL,
-        topic               TEXT,
-        question_ids        TEXT    NOT NULL,
-        current_index       INTEGER NOT NULL DEFAULT 0,
-        question_started_at REAL,
-        state               TEXT    NOT NULL DEFAULT 'running'
-            CHECK (state IN ('running', 'finished', 'stopped', 'interrupted')),
-        started_at          REAL    NOT NULL,
-        ended_at            REAL
-    );
-    CREATE INDEX games_running ON games (state) WHERE state = 'running';
-    CREATE TABLE game_scores (
-        game_id   INTEGER NOT NULL REFERENCES games (id),
-        user_id   INTEGER NOT NULL,
-        user_name TEXT    NOT NULL,
-        points    INTEGER NOT NULL DEFAULT 0,
-        correct   INTEGER NOT NULL DEFAULT 0,
-        answered  INTEGER NOT NULL DEFAULT 0,
-        PRIMARY KEY (game_id, user_id)
-    );
-    """,
+# Schema version 1, the same for SQLite and PostgreSQL (Discord ids need 64-bit integers;
+# on SQLite an INTEGER PRIMARY KEY AUTOINCREMENT never reuses a game id).
+V1 = MetaData()
+Table(
+    "scores",
+    V1,
+    Column("guild_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("user_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("user_name", Text, nullable=False),
+    Column("points", Integer, nullable=False, server_default=text("0")),
+    Column("correct", Integer, nullable=False, server_default=text("0")),
+    Column("answered", Integer, nullable=False, server_default=text("0")),
+    Column("games_played", Integer, nullable=False, server_default=text("0")),
 )
+_games = Table(
+    "games",
+    V1,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
+    Column("guild_id", BigInteger, nullable=False),
+    Column("channel_id", BigInteger, nullable=False),
+    Column("starter_id", BigInteger, nullable=False),
+    Column("topic", Text),
+    Column("question_ids", Text, nullable=False),
+    Column("current_index", Integer, nullable=False, server_default=text("0")),
+    Column("question_started_at", Double),
+    Column("state", Text, nullable=False, server_default="running"),
+    Column("started_at", Double, nullable=False),
+    Column("ended_at", Double),
+    CheckConstraint("state IN ('running', 'finished', 'stopped', 'interrupted')"),
+    sqlite_autoincrement=True,
+)
+Index(
+    "games_running",
+    _games.c.state,
+    sqlite_where=_games.c.state == "running",
+    postgresql_where=_games.c.state == "running",
+)
+Table(
+    "game_scores",
+    V1,
+    Column("game_id", BigInteger, ForeignKey("games.id"), primary_key=True, autoincrement=False),
+    Column("user_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("user_name", Text, nullable=False),
+    Column("points", Integer, nullable=False, server_default=text("0")),
+    Column("correct", Integer, nullable=False, server_default=text("0")),
+    Column("answered", Integer, nullable=False, server_default=text("0")),
+)
+
+# Each item upgrades the schema by one version; never edit a released one, append a new one
+# (a later change to a table gets its own step, and V1 stays as it is).
+MIGRATIONS = (create_tables(V1, "scores", "games", "game_scores"),)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -115,50 +144,19 @@ class StoredGame:
 
 
 class ScoreStore:
-    """Quiz persistence over one sqlite3 connection; safe to call from several threads."""
+    """Quiz persistence over one database (see bot.storage); safe to call from several threads."""
 
     def __init__(self, path: Path | str) -> None:
-        self.path = str(path)
-        if self.path != ":memory:":
-            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        self._lock = threading.Lock()
-        self._conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
-        self._conn.row_factory = sqlite3.Row
+        self._db = Database(path, "quiz")
+        self.path = self._db.url  # a file path, or the database URL without its password
         try:
-            with self._lock:
-                self._conn.execute("PRAGMA journal_mode=WAL")
-                self._conn.execute("PRAGMA foreign_keys=ON")
-                self._conn.execute("PRAGMA busy_timeout=5000")
-                self._migrate()
+            self._db.migrate(MIGRATIONS, "scores", StoreError)
         except BaseException:
-            self._conn.close()
+            self._db.close()
             raise
 
-    # -- schema ---------------------------------------------------------------------------
-
-    def _migrate(self) -> None:
-        version = self._conn.execute("PRAGMA user_version").fetchone()[0]
-        if version > SCHEMA_VERSION:
-            raise StoreError(
-                f"{self.path}: schema version {version} is newer than this code "
-                f"({SCHEMA_VERSION}); upgrade the bot"
-            )
-        for number in range(version + 1, SCHEMA_VERSION + 1):
-            # executescript() would commit on its own; run the statements in one transaction.
-            self._conn.execute("BEGIN IMMEDIATE")
-            try:
-                for statement in _statements(MIGRATIONS[number - 1]):
-                    self._conn.execute(statement)
-                self._conn.execute(f"PRAGMA user_version = {number}")
-                self._conn.execute("COMMIT")
-            except BaseException:
-                self._conn.execute("ROLLBACK")
-                raise
-            log.info("quiz store %s: migrated to schema version %d", self.path, number)
-
     def schema_version(self) -> int:
-        with self._lock:
-            return int(self._conn.execute("PRAGMA user_version").fetchone()[0])
+        return self._db.schema_version()
 
     # -- games ----------------------------------------------------------------------------
 
@@ -172,55 +170,74 @@ class ScoreStore:
         started_at: float,
     ) -> int:
         """Insert a running game at question index 0 and return its id."""
-        with self._lock, _transaction(self._conn):
-            cur = self._conn.execute(
-                "INSERT INTO games (guild_id, channel_id, starter_id, topic, question_ids,"
-                " current_index, question_started_at, state, started_at)"
-                " VALUES (?, ?, ?, ?, ?, 0, ?, 'running', ?)",
-                (
-                    guild_id,
-                    channel_id,
-                    starter_id,
-                    topic,
-                    json.dumps(list(question_ids)),
-                    started_at,
-                    started_at,
+        with self._db.write() as conn:
+            game_id: int = conn.execute(
+                text(
+                    "INSERT INTO games (guild_id, channel_id, starter_id, topic, question_ids,"
+                    " current_index, question_started_at, state, started_at)"
+                    " VALUES (:guild_id, :channel_id, :starter_id, :topic, :question_ids, 0,"
+                    " :started_at, 'running', :started_at) RETURNING id"
                 ),
-            )
-            return int(cur.lastrowid or 0)
+                {
+                    "guild_id": guild_id,
+                    "channel_id": channel_id,
+                    "starter_id": starter_id,
+                    "topic": topic,
+                    "question_ids": json.dumps(list(question_ids)),
+                    "started_at": started_at,
+                },
+            ).scalar_one()
+            return int(game_id)
 
     def update_game_progress(
         self, game_id: int, current_index: int, question_started_at: float
     ) -> None:
-        with self._lock, _transaction(self._conn):
-            self._conn.execute(
-                "UPDATE games SET current_index = ?, question_started_at = ?"
-                " WHERE id = ? AND state = 'running'",
-                (current_index, question_started_at, game_id),
+        with self._db.write() as conn:
+            conn.execute(
+                text(
+                    "UPDATE games SET current_index = :index, question_started_at = :at"
+                    " WHERE id = :id AND state = 'running'"
+                ),
+                {"index": current_index, "at": question_started_at, "id": game_id},
             )
 
     def record_question_result(self, game_id: int, guild_id: int, awards: Sequence[Award]) -> None:
         """Add one closed question's awards to the guild totals and the game, atomically."""
         if not awards:
             return
-        with self._lock, _transaction(self._conn):
+        with self._db.write() as conn:
             for a in awards:
-                correct = 1 if a.correct else 0
-                self._conn.execute(
-                    "INSERT INTO scores (guild_id, user_id, user_name, points, correct, answered)"
-                    " VALUES (?, ?, ?, ?, ?, 1)"
-                    " ON CONFLICT (guild_id, user_id) DO UPDATE SET"
-                    " user_name = excluded.user_name, points = points + excluded.points,"
-                    " correct = correct + excluded.correct, answered = answered + 1",
-                    (guild_id, a.user_id, a.user_name, a.points, correct),
+                row = {
+                    "guild_id": guild_id,
+                    "game_id": game_id,
+                    "user_id": a.user_id,
+                    "user_name": a.user_name,
+                    "points": a.points,
+                    "correct": 1 if a.correct else 0,
+                }
+                conn.execute(
+                    text(
+                        "INSERT INTO scores (guild_id, user_id, user_name, points, correct,"
+                        " answered) VALUES (:guild_id, :user_id, :user_name, :points, :correct, 1)"
+                        " ON CONFLICT (guild_id, user_id) DO UPDATE SET"
+                        " user_name = excluded.user_name,"
+                        " points = scores.points + excluded.points,"
+                        " correct = scores.correct + excluded.correct,"
+                        " answered = scores.answered + 1"
+                    ),
+                    row,
                 )
-                self._conn.execute(
-                    "INSERT INTO game_scores (game_id, user_id, user_name, points, correct,"
-                    " answered) VALUES (?, ?, ?, ?, ?, 1)"
-                    " ON CONFLICT (game_id, user_id) DO UPDATE SET"
-                    " user_name = excluded.user_name, points = points + excluded.points,"
-                    " correct = correct + excluded.correct, answered = answered + 1",
-                    (game_id, a.user_id, a.user_name, a.points, correct),
+                conn.execute(
+                    text(
+                        "INSERT INTO game_scores (game_id, user_id, user_name, points, correct,"
+                        " answered) VALUES (:game_id, :user_id, :user_name, :points, :correct, 1)"
+                        " ON CONFLICT (game_id, user_id) DO UPDATE SET"
+                        " user_name = excluded.user_name,"
+                        " points = game_scores.points + excluded.points,"
+                        " correct = game_scores.correct + excluded.correct,"
+                        " answered = game_scores.answered + 1"
+                    ),
+                    row,
                 )
 
     def finish_game(self, game_id: int, state: GameState, ended_at: float) -> bool:
@@ -230,98 +247,94 @@ class ScoreStore:
         """
         if state not in END_STATES:
             raise ValueError(f"state must be one of {END_STATES}, not {state!r}")
-        with self._lock, _transaction(self._conn):
-            row = self._conn.execute(
-                "SELECT guild_id FROM games WHERE id = ? AND state = 'running'", (game_id,)
-            ).fetchone()
-            if row is None:
+        with self._db.write() as conn:
+            # One statement checks and ends it, so two processes cannot both finish a game.
+            guild_id = conn.execute(
+                text(
+                    "UPDATE games SET state = :state, ended_at = :ended_at"
+                    " WHERE id = :id AND state = 'running' RETURNING guild_id"
+                ),
+                {"state": state, "ended_at": ended_at, "id": game_id},
+            ).scalar()
+            if guild_id is None:
                 return False
-            self._conn.execute(
-                "UPDATE games SET state = ?, ended_at = ? WHERE id = ?",
-                (state, ended_at, game_id),
-            )
-            self._conn.execute(
-                "UPDATE scores SET games_played = games_played + 1 WHERE guild_id = ?"
-                " AND user_id IN (SELECT user_id FROM game_scores WHERE game_id = ?)",
-                (row["guild_id"], game_id),
+            conn.execute(
+                text(
+                    "UPDATE scores SET games_played = games_played + 1 WHERE guild_id = :guild"
+                    " AND user_id IN (SELECT user_id FROM game_scores WHERE game_id = :id)"
+                ),
+                {"guild": guild_id, "id": game_id},
             )
             return True
 
     def game(self, game_id: int) -> StoredGame | None:
-        with self._lock:
-            row = self._conn.execute("SELECT * FROM games WHERE id = ?", (game_id,)).fetchone()
-            return None if row is None else self._stored_game(row)
+        with self._db.read() as conn:
+            row = (
+                conn.execute(text("SELECT * FROM games WHERE id = :id"), {"id": game_id})
+                .mappings()
+                .first()
+            )
+            return None if row is None else _stored_game(conn, row)
 
     def running_games(self) -> list[StoredGame]:
-        with self._lock:
-            rows = self._conn.execute(
-                "SELECT * FROM games WHERE state = 'running' ORDER BY id"
-            ).fetchall()
-            return [self._stored_game(row) for row in rows]
+        with self._db.read() as conn:
+            rows = (
+                conn.execute(text("SELECT * FROM games WHERE state = 'running' ORDER BY id"))
+                .mappings()
+                .all()
+            )
+            return [_stored_game(conn, row) for row in rows]
 
     def game_scores(self, game_id: int) -> list[RoundScore]:
         """A game's per-user scores, best first."""
-        with self._lock:
-            return self._game_scores(game_id)
-
-    def _game_scores(self, game_id: int) -> list[RoundScore]:
-        rows = self._conn.execute(
-            "SELECT user_id, user_name, points, correct, answered FROM game_scores"
-            " WHERE game_id = ? ORDER BY points DESC, correct DESC, user_name COLLATE NOCASE",
-            (game_id,),
-        ).fetchall()
-        return [RoundScore(**dict(row)) for row in rows]
-
-    def _stored_game(self, row: sqlite3.Row) -> StoredGame:
-        return StoredGame(
-            id=row["id"],
-            guild_id=row["guild_id"],
-            channel_id=row["channel_id"],
-            starter_id=row["starter_id"],
-            topic=row["topic"],
-            question_ids=tuple(json.loads(row["question_ids"])),
-            current_index=row["current_index"],
-            question_started_at=row["question_started_at"],
-            state=row["state"],
-            started_at=row["started_at"],
-            ended_at=row["ended_at"],
-            scores=tuple(self._game_scores(row["id"])),
-        )
+        with self._db.read() as conn:
+            return _game_scores(conn, game_id)
 
     # -- scores ---------------------------------------------------------------------------
 
     def leaderboard(self, guild_id: int, limit: int = 10) -> list[LeaderboardRow]:
         """The guild's top players by points; ties are listed by correct answers, then name."""
-        with self._lock:
-            rows = self._conn.execute(
-                "SELECT user_id, user_name, points, correct, answered, games_played FROM scores"
-                " WHERE guild_id = ? ORDER BY points DESC, correct DESC, user_name COLLATE NOCASE,"
-                " user_id"
-                " LIMIT ?",
-                (guild_id, max(0, limit)),
-            ).fetchall()
+        with self._db.read() as conn:
+            rows = (
+                conn.execute(
+                    text(
+                        "SELECT user_id, user_name, points, correct, answered, games_played"
+                        " FROM scores WHERE guild_id = :guild"
+                        " ORDER BY points DESC, correct DESC, lower(user_name), user_id"
+                        " LIMIT :limit"
+                    ),
+                    {"guild": guild_id, "limit": max(0, limit)},
+                )
+                .mappings()
+                .all()
+            )
         board: list[LeaderboardRow] = []
         for i, row in enumerate(rows, start=1):
             # Equal points share a rank (1, 2, 2, 4), as in user_stats().
             tied = board and board[-1].points == row["points"]
-            board.append(LeaderboardRow(rank=board[-1].rank if tied else i, **dict(row)))
+            board.append(LeaderboardRow(rank=board[-1].rank if tied else i, **_ints(row)))
         return board
 
     def user_stats(self, guild_id: int, user_id: int) -> LeaderboardRow | None:
         """One user's totals and rank in the guild (rank = 1 + players with more points)."""
-        with self._lock:
-            row = self._conn.execute(
-                "SELECT user_id, user_name, points, correct, answered, games_played,"
-                " 1 + (SELECT COUNT(*) FROM scores o WHERE o.guild_id = s.guild_id"
-                " AND o.points > s.points) AS rank"
-                " FROM scores s WHERE guild_id = ? AND user_id = ?",
-                (guild_id, user_id),
-            ).fetchone()
-        return None if row is None else LeaderboardRow(**dict(row))
+        with self._db.read() as conn:
+            row = (
+                conn.execute(
+                    text(
+                        "SELECT user_id, user_name, points, correct, answered, games_played,"
+                        " 1 + (SELECT COUNT(*) FROM scores o WHERE o.guild_id = s.guild_id"
+                        " AND o.points > s.points) AS rank"
+                        " FROM scores s WHERE guild_id = :guild AND user_id = :user"
+                    ),
+                    {"guild": guild_id, "user": user_id},
+                )
+                .mappings()
+                .first()
+            )
+        return None if row is None else LeaderboardRow(**_ints(row))
 
     def close(self) -> None:
-        with self._lock:
-            self._conn.close()
+        self._db.close()
 
     def __enter__(self) -> ScoreStore:
         return self
@@ -330,28 +343,38 @@ class ScoreStore:
         self.close()
 
 
-class _transaction:
-    """BEGIN IMMEDIATE ... COMMIT, or ROLLBACK on any error (connection in autocommit mode)."""
-
-    def __init__(self, conn: sqlite3.Connection) -> None:
-        self._conn = conn
-
-    def __enter__(self) -> None:
-        self._conn.execute("BEGIN IMMEDIATE")
-
-    def __exit__(self, exc_type: object, *rest: object) -> None:
-        self._conn.execute("ROLLBACK" if exc_type else "COMMIT")
+def _ints(row: Any) -> dict[str, Any]:
+    """A row as a dict, with PostgreSQL's COUNT/SUM (int8 or numeric) as plain ints."""
+    return {k: (int(v) if k != "user_name" else v) for k, v in dict(row).items()}
 
 
-def _statements(script: str) -> list[str]:
-    """Split a migration script into statements (complete_statement respects quotes)."""
-    statements: list[str] = []
-    current = ""
-    for line in script.splitlines(keepends=True):
-        current += line
-        if sqlite3.complete_statement(current):
-            statements.append(current.strip())
-            current = ""
-    if current.strip():
-        statements.append(current.strip())
-    return statements
+def _game_scores(conn: Any, game_id: int) -> list[RoundScore]:
+    rows = (
+        conn.execute(
+            text(
+                "SELECT user_id, user_name, points, correct, answered FROM game_scores"
+                " WHERE game_id = :id ORDER BY points DESC, correct DESC, lower(user_name), user_id"
+            ),
+            {"id": game_id},
+        )
+        .mappings()
+        .all()
+    )
+    return [RoundScore(**_ints(row)) for row in rows]
+
+
+def _stored_game(conn: Any, row: Any) -> StoredGame:
+    return StoredGame(
+        id=int(row["id"]),
+        guild_id=row["guild_id"],
+        channel_id=row["channel_id"],
+        starter_id=row["starter_id"],
+        topic=row["topic"],
+        question_ids=tuple(json.loads(row["question_ids"])),
+        current_index=row["current_index"],
+        question_started_at=row["question_started_at"],
+        state=row["state"],
+        started_at=row["started_at"],
+        ended_at=row["ended_at"],
+        scores=tuple(_game_scores(conn, int(row["id"]))),
+    )

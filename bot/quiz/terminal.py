@@ -1,27 +1,17 @@
-"""The quiz in a terminal, for one local player: `python -m bot.quiz.terminal`."""
+"""The quiz in a terminal, for one local player; `python -m bot quiz` (bot.cli) plays it."""
 
 from __future__ import annotations
 
-import argparse
-import logging
-import sys
 import time
 from collections.abc import Callable, Sequence
-from pathlib import Path
 
-from bot.errors import BotError
-from bot.quiz.bank import load_bank
 from bot.quiz.engine import GameResult, QuestionResult, QuestionState, QuizEngine
-from bot.quiz.store import ScoreStore
-
-log = logging.getLogger(__name__)
 
 GUILD_ID = 0
 CHANNEL_ID = 0
 PLAYER_ID = 0
 PLAYER_NAME = "you"
 QUIT_WORDS = frozenset({"q", "quit", "exit", "stop"})
-DEFAULT_BANK = Path(__file__).resolve().parents[2] / "knowledge" / "quiz"
 
 
 def parse_choice(text: str, choices: Sequence[str]) -> int | None:
@@ -65,39 +55,65 @@ def play_in_terminal(
 
     Raises QuizError (e.g. an unknown topic) before the first question is shown.
     """
-    session = engine.start(GUILD_ID, CHANNEL_ID, PLAYER_ID, n_questions, topic, clock())
+    session = engine.start(
+        GUILD_ID,
+        CHANNEL_ID,
+        starter_id=PLAYER_ID,
+        n_questions=n_questions,
+        topic=topic,
+        now=clock(),
+    )
     state = session.current
     result: GameResult | None = None
     try:
         while result is None:
             _show_question(state, write)
-            choices = state.question.choices
-            choice: int | None = None
-            while choice is None:
-                write(f"Your answer (1-{len(choices)}, or q to quit):")
-                line = read_line()
-                if line is None or line.strip().lower() in QUIT_WORDS:
-                    break
-                choice = parse_choice(line, choices)
-                if choice is None:
-                    write(f"Please type a number from 1 to {len(choices)} or the answer itself.")
+            choice = _ask(state.question.choices, read_line, write)
             if choice is None:
-                result = engine.stop(GUILD_ID, CHANNEL_ID, PLAYER_ID, True, clock())
+                result = engine.stop(
+                    GUILD_ID, CHANNEL_ID, user_id=PLAYER_ID, is_moderator=True, now=clock()
+                )
                 break
             outcome = engine.answer(
-                GUILD_ID, CHANNEL_ID, PLAYER_ID, PLAYER_NAME, choice, state.number, clock()
+                GUILD_ID,
+                CHANNEL_ID,
+                user_id=PLAYER_ID,
+                user_name=PLAYER_NAME,
+                choice_index=choice,
+                question_number=state.number,
+                now=clock(),
             )
             if not outcome.accepted:
                 write(f"Time's up - answers count within {engine.question_seconds:g} seconds.")
-            _show_result(engine.close_question(GUILD_ID, CHANNEL_ID, clock()), write)
-            step = engine.advance(GUILD_ID, CHANNEL_ID, clock())
+            _show_result(engine.close_question(GUILD_ID, CHANNEL_ID, now=clock()), write)
+            step = engine.advance(GUILD_ID, CHANNEL_ID, now=clock())
             if isinstance(step, GameResult):
                 result = step
             else:
                 state = step
     finally:
         if result is None and engine.is_running(GUILD_ID, CHANNEL_ID):
-            engine.stop(GUILD_ID, CHANNEL_ID, PLAYER_ID, True, clock())
+            engine.stop(GUILD_ID, CHANNEL_ID, user_id=PLAYER_ID, is_moderator=True, now=clock())
+    _show_score(result, write)
+    return result
+
+
+def _ask(
+    choices: Sequence[str], read_line: Callable[[], str | None], write: Callable[[str], None]
+) -> int | None:
+    """Prompt until the player names a choice (its 0-based index); None if they quit."""
+    while True:
+        write(f"Your answer (1-{len(choices)}, or q to quit):")
+        line = read_line()
+        if line is None or line.strip().lower() in QUIT_WORDS:
+            return None
+        choice = parse_choice(line, choices)
+        if choice is not None:
+            return choice
+        write(f"Please type a number from 1 to {len(choices)} or the answer itself.")
+
+
+def _show_score(result: GameResult, write: Callable[[str], None]) -> None:
     mine = next((s for s in result.scores if s.user_id == PLAYER_ID), None)
     points, correct = (mine.points, mine.correct) if mine else (0, 0)
     write("")
@@ -108,38 +124,3 @@ def play_in_terminal(
         if result.state == "finished"
         else f"Your score: {points} points, {correct} correct."
     )
-    return result
-
-
-def _read_stdin() -> str | None:
-    try:
-        return input("> ")
-    except EOFError:
-        return None
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="Play the inference quiz in a terminal.")
-    parser.add_argument("-n", "--questions", type=int, default=5)
-    parser.add_argument("-t", "--topic", default=None)
-    parser.add_argument("--seconds", type=float, default=60.0, help="time per question")
-    parser.add_argument("--bank", type=Path, default=DEFAULT_BANK)
-    parser.add_argument("--db", default=":memory:", help="SQLite file for scores")
-    args = parser.parse_args(argv)
-    try:
-        bank = load_bank(args.bank)
-        with ScoreStore(args.db) as store:
-            engine = QuizEngine(bank, store, question_seconds=args.seconds)
-            engine.recover(time.monotonic())
-            play_in_terminal(engine, args.questions, args.topic, _read_stdin, print)
-    except BotError as exc:
-        print(exc, file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print()
-        return 130
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

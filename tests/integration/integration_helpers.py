@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import subprocess
 import sys
 from pathlib import Path
@@ -11,11 +10,11 @@ from bot.config import Config
 
 
 def with_prompts(config: Config, prompts_dir: Path, temperature: float | None = None) -> Config:
-    knowledge = dataclasses.replace(config.knowledge, prompts_dir=prompts_dir)
+    knowledge = config.knowledge.model_copy(update={"prompts_dir": prompts_dir})
     generation = config.generation
     if temperature is not None:
-        generation = dataclasses.replace(generation, temperature=temperature)
-    return dataclasses.replace(config, knowledge=knowledge, generation=generation)
+        generation = generation.model_copy(update={"temperature": temperature})
+    return config.model_copy(update={"knowledge": knowledge, "generation": generation})
 
 
 PROJECT = Path(__file__).resolve().parents[2]

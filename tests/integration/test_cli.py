@@ -47,7 +47,7 @@ def test_check_passes_on_the_project() -> None:
             "broken_entry",
             ["ask", "what is inference?"],
             1,
-            "kv-cache.yaml: unknown field 'definitoin'",
+            "kv-cache.yaml (line 5): unknown field 'definitoin'",
         ),
         (None, ["ask", ""], 0, "Ask me something"),
         (None, ["--config", "/nonexistent.yaml", "check"], 2, "config file not found"),

@@ -133,10 +133,8 @@ async def test_define_and_analogy_modes(tutor: Tutor) -> None:
 async def test_missing_model_file_is_one_clear_error(
     project_config: Config, tmp_path: Path
 ) -> None:
-    import dataclasses
-
-    model = dataclasses.replace(project_config.model, path=tmp_path / "nope.gguf")
-    tutor = Tutor.from_config(dataclasses.replace(project_config, model=model))
+    model = project_config.model.model_copy(update={"path": tmp_path / "nope.gguf"})
+    tutor = Tutor.from_config(project_config.model_copy(update={"model": model}))
     with pytest.raises(ModelUnavailable, match="model file not found"):
         await tutor.start()
     tutor.close()

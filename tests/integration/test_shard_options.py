@@ -19,19 +19,28 @@ from bot.discord_app.client import (
     shard_plan,
     syncs_commands,
 )
+from bot.discord_app.deps import BotDeps
+from bot.guild_settings import GuildSettingsService
 
 
 def make_bot(env: dict[str, str]) -> Any:
     config = load_config(env=env)
-    tutor: Any = SimpleNamespace(admission=None)  # all the constructor touches
-    return build_bot(config, tutor, {})
+    unused: Any = SimpleNamespace()  # the constructor only reads the config
+    deps = BotDeps(
+        config=config,
+        tutor=unused,
+        quiz_engine=unused,
+        score_store=unused,
+        guild_settings=GuildSettingsService.in_memory(),
+    )
+    return build_bot(deps)
 
 
 def test_without_shard_settings_one_connection_that_syncs() -> None:
     bot = make_bot({})
     assert type(bot) is InferenceBot
-    assert syncs_commands(bot.config.discord)
-    assert shard_plan(bot.config.discord) == "one gateway connection (not sharded)"
+    assert syncs_commands(bot.deps.config.discord)
+    assert shard_plan(bot.deps.config.discord) == "one gateway connection (not sharded)"
 
 
 def test_a_shard_count_makes_an_auto_sharded_bot_running_them_all() -> None:
@@ -39,8 +48,8 @@ def test_a_shard_count_makes_an_auto_sharded_bot_running_them_all() -> None:
     assert type(bot) is ShardedInferenceBot
     assert bot.shard_count == 3
     assert bot.shard_ids is None  # discord.py then launches 0..2
-    assert syncs_commands(bot.config.discord)
-    assert shard_plan(bot.config.discord) == "sharded: all 3 shards"
+    assert syncs_commands(bot.deps.config.discord)
+    assert shard_plan(bot.deps.config.discord) == "sharded: all 3 shards"
 
 
 @pytest.mark.parametrize(
@@ -55,7 +64,7 @@ def test_shard_ids_go_to_discord_py_and_only_shard_0_syncs(
     assert type(bot) is ShardedInferenceBot
     assert bot.shard_count == 4
     assert bot.shard_ids == [int(i) for i in ids.split(",")]
-    assert syncs_commands(bot.config.discord) is syncs
+    assert syncs_commands(bot.deps.config.discord) is syncs
     assert f"this process runs sharded: {plan}" in caplog.text
 
 

@@ -64,7 +64,7 @@ def test_answer_not_in_choices_names_question_and_file(tmp_path: Path) -> None:
     err = load_error(tmp_path)
     assert isinstance(err, KnowledgeError)
     assert str(err) == (
-        f"{tmp_path / 'basics.yaml'}: question q-kv-01: field 'answer': "
+        f"{tmp_path / 'basics.yaml'} (line 7): question q-kv-01: field 'answer': "
         "'Foo' is not one of its choices"
     )
 
@@ -73,7 +73,7 @@ def test_duplicate_ids_across_files(tmp_path: Path) -> None:
     write(tmp_path, "a.yaml", question())
     write(tmp_path, "b.yaml", question())
     err = load_error(tmp_path)
-    assert "b.yaml: question q-kv-01: field 'id': duplicate id" in str(err)
+    assert "b.yaml (line 2): question q-kv-01: field 'id': duplicate id" in str(err)
     assert str(tmp_path / "a.yaml") in str(err)
 
 
@@ -167,7 +167,7 @@ def test_file_level_problems(tmp_path: Path) -> None:
     (tmp_path / "list.yaml").write_text("- id: q-a-01\n", encoding="utf-8")
     (tmp_path / "empty.yaml").write_text("questions: []\n", encoding="utf-8")
     text = str(load_error(tmp_path))
-    assert "bad.yaml line" in text and "not valid YAML" in text
+    assert "bad.yaml (line 2): not valid YAML" in text
     assert "list.yaml: expected one top-level key 'questions'" in text
     assert "empty.yaml: field 'questions': must be a non-empty list" in text
 

@@ -15,8 +15,8 @@ from typing import Any
 
 import pytest
 import yaml
+from scripted_backend import ScriptedBackend
 
-from bot.backend import ScriptedBackend
 from bot.config import PROJECT_ROOT, Config, load_config
 from bot.knowledge import KnowledgeBase, load_knowledge
 from bot.pipeline import Library, Tutor

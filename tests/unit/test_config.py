@@ -26,7 +26,7 @@ def test_project_config_loads_with_its_values() -> None:
 
 def test_empty_file_gives_the_defaults(tmp_path: Path) -> None:
     config = load_config(write_config(tmp_path, ""), env={})
-    assert config.model.n_ctx == ModelConfig.n_ctx
+    assert config.model.n_ctx == ModelConfig().n_ctx
     assert config.generation.max_tokens == 100
     assert config.limits.max_question_chars == 500
     assert config.discord.dev_guild_ids == ()
@@ -44,10 +44,7 @@ def test_default_path_in_a_given_section_is_resolved(tmp_path: Path) -> None:
     assert config.knowledge.prompts_dir == tmp_path.resolve() / "prompts"
 
 
-# BUG (bot/config.py, _build, lines 148-152): when a whole section is left out of the file,
-# its dataclass default_factory() is used as is, so the section's default paths stay relative
-# to the current directory (Path("knowledge"), Path("models/...gguf")) instead of being
-# resolved against the config file's folder as the other defaults are.
+# A section left out of the file still has its default paths resolved against the file's folder.
 def test_default_paths_of_an_omitted_section_are_resolved(tmp_path: Path) -> None:
     config = load_config(write_config(tmp_path, "data_dir: data\n"), env={})
     assert config.knowledge.dir == tmp_path.resolve() / "knowledge"

@@ -1,14 +1,17 @@
-"""bot.feedback: the answer/vote store on a real SQLite file, the gaps report and the CLI."""
+"""bot.feedback: the answer/vote store on a real database (SQLite and PostgreSQL), the gaps
+report and the CLI."""
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import sqlite3
 import stat
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
+from storage_helpers import raw_engine, set_schema_version
 
 from bot.answer.result import AnswerResult, Source
 from bot.cli import main
@@ -48,7 +51,7 @@ class Clock:
 @pytest.fixture(autouse=True)
 def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
     """The CLI reads os.environ; keep the runner's BOT_DATA_DIR out of these tests."""
-    for name in ("BOT_MODEL_PATH", "BOT_DATA_DIR"):
+    for name in ("BOT_MODEL_PATH", "BOT_DATA_DIR", "BOT_DATABASE_URL"):
         monkeypatch.delenv(name, raising=False)
 
 
@@ -57,9 +60,27 @@ def clock() -> Clock:
     return Clock()
 
 
+Target = Callable[[str], Path | str]
+
+
+def open_store(target: Path | str, tmp_path: Path, clock: Clock | None = None) -> FeedbackStore:
+    """A store on `target`, its key in tmp_path/data (as open_feedback does)."""
+    key = tmp_path / "data" / KEY_NAME
+    return FeedbackStore(target, 30, clock or Clock(), key_path=key)
+
+
+def rows(target: Path | str, sql: str) -> list[tuple]:
+    engine = raw_engine(target)
+    try:
+        with engine.connect() as conn:
+            return [tuple(r) for r in conn.execute(text(sql))]
+    finally:
+        engine.dispose()
+
+
 @pytest.fixture
-def store(tmp_path: Path, clock: Clock) -> FeedbackStore:
-    s = FeedbackStore(tmp_path / "data" / DB_NAME, retention_days=30, clock=clock)
+def store(store_target: Target, tmp_path: Path, clock: Clock) -> FeedbackStore:
+    s = open_store(store_target(DB_NAME), tmp_path, clock)
     yield s
     s.close()
 
@@ -74,36 +95,86 @@ def result(question: str, kind: str = "answer", **fields: object) -> AnswerResul
 
 
 def disabled(config: Config) -> Config:
-    analytics = dataclasses.replace(config.analytics, enabled=False)
-    return dataclasses.replace(config, analytics=analytics)
+    analytics = config.analytics.model_copy(update={"enabled": False})
+    return config.model_copy(update={"analytics": analytics})
 
 
 # -- the store ---------------------------------------------------------------------------------
-def test_schema_is_versioned_and_reopening_keeps_the_rows(tmp_path: Path, clock: Clock) -> None:
-    path = tmp_path / "data" / DB_NAME
-    with FeedbackStore(path, 30, clock) as store:
+def test_schema_is_versioned_and_reopening_keeps_the_rows(
+    store_target: Target, db_kind: str, tmp_path: Path, clock: Clock
+) -> None:
+    path = store_target(DB_NAME)
+    with open_store(path, tmp_path, clock) as store:
         assert store.schema_version() == SCHEMA_VERSION >= 1
         first = record(store)
         second = record(store, "why is my gpu slow?", origin="terminal")
         assert second > first > 0
-    raw = sqlite3.connect(path)
-    assert raw.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
-    assert raw.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-    rows = raw.execute("SELECT question, origin, asked_at FROM answers ORDER BY id").fetchall()
-    raw.close()
-    assert rows == [("what is a kv cache?", "discord", T0), ("why is my gpu slow?", "terminal", T0)]
-    with FeedbackStore(path, 30, clock) as again:
+    found = rows(path, "SELECT question, origin, asked_at FROM answers ORDER BY id")
+    assert found == [
+        ("what is a kv cache?", "discord", T0),
+        ("why is my gpu slow?", "terminal", T0),
+    ]
+    assert rows(path, "SELECT component, version FROM schema_version WHERE component = 'feedback'")
+    if db_kind == "sqlite":
+        raw = sqlite3.connect(path)
+        assert raw.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        raw.close()
+    with open_store(path, tmp_path, clock) as again:
         assert again.count_answers(since=0) == 2
 
 
-def test_newer_schema_is_refused(tmp_path: Path) -> None:
-    path = tmp_path / DB_NAME
-    FeedbackStore(path, 30).close()
-    raw = sqlite3.connect(path)
-    raw.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
-    raw.close()
+def test_newer_schema_is_refused(store_target: Target, tmp_path: Path) -> None:
+    path = store_target(DB_NAME)
+    open_store(path, tmp_path).close()
+    set_schema_version(path, "feedback", SCHEMA_VERSION + 1)
     with pytest.raises(FeedbackStoreError, match="newer than this code"):
-        FeedbackStore(path, 30)
+        open_store(path, tmp_path)
+
+
+def test_sqlite_file_from_before_the_shared_layer_is_adopted(tmp_path: Path) -> None:
+    path = tmp_path / DB_NAME
+    raw = sqlite3.connect(path)
+    raw.executescript(
+        "CREATE TABLE answers (id INTEGER PRIMARY KEY AUTOINCREMENT, asked_at REAL NOT NULL,"
+        " origin TEXT NOT NULL, mode TEXT NOT NULL, kind TEXT NOT NULL, question TEXT NOT NULL,"
+        " entry_ids TEXT NOT NULL, nearest_entry TEXT, fallback INTEGER NOT NULL,"
+        " low_confidence INTEGER NOT NULL);"
+        "CREATE INDEX answers_asked_at ON answers (asked_at);"
+        "CREATE TABLE votes (answer_id INTEGER NOT NULL REFERENCES answers (id)"
+        " ON DELETE CASCADE, user_hash TEXT NOT NULL, helpful INTEGER NOT NULL,"
+        " voted_at REAL NOT NULL, PRIMARY KEY (answer_id, user_hash));"
+        f"INSERT INTO answers VALUES (1, {T0}, 'discord', 'ask', 'unknown', 'old?', '[]',"
+        " NULL, 0, 0);"
+        "PRAGMA user_version = 1;"
+    )
+    raw.close()
+    with FeedbackStore(path, 30, Clock()) as store:
+        assert store.schema_version() == SCHEMA_VERSION
+        assert [g.question for g in store.gap_rows(since=0)] == ["old?"]
+        assert store.vote(1, DISCORD_ID, helpful=False) == "recorded"
+        assert record(store) == 2
+
+
+def test_a_database_url_needs_a_key_path(postgres_url: str) -> None:
+    with pytest.raises(ValueError, match="key_path"):
+        FeedbackStore(postgres_url, 30)
+
+
+def test_open_feedback_with_database_url_keeps_the_key_in_the_data_dir(
+    config: Config, postgres_url: str
+) -> None:
+    config = config.model_copy(update={"database_url": postgres_url})
+    feedback = open_feedback(config)
+    try:
+        assert feedback.enabled
+        answer_id = feedback.record(result("what is a kv cache?"), "terminal")
+        assert answer_id is not None
+        assert "noted" in feedback.vote(answer_id, DISCORD_ID, helpful=False).lower()
+    finally:
+        feedback.close()
+    assert (config.data_dir / KEY_NAME).is_file() and not (config.data_dir / DB_NAME).exists()
+    assert rows(postgres_url, "SELECT question FROM answers") == [("what is a kv cache?",)]
+    assert read_gaps(config, {}).enabled  # read from the database, not a file
 
 
 def test_unknown_origin_is_a_value_error(store: FeedbackStore) -> None:
@@ -150,21 +221,21 @@ def test_user_ids_are_hmac_hashed_and_never_stored_raw(tmp_path: Path, clock: Cl
         assert reopened.user_hash(DISCORD_ID) == hashed  # the key is kept per install
 
 
-def test_retention_deletes_old_answers_and_their_votes(tmp_path: Path, clock: Clock) -> None:
-    path = tmp_path / DB_NAME
-    with FeedbackStore(path, 30, clock) as store:
+def test_retention_deletes_old_answers_and_their_votes(
+    store_target: Target, tmp_path: Path, clock: Clock
+) -> None:
+    path = store_target(DB_NAME)
+    with open_store(path, tmp_path, clock) as store:
         old = record(store, "old question")
         store.vote(old, DISCORD_ID, helpful=False)
         clock.now += 29 * DAY
         recent = record(store, "recent question")
     clock.now += 2 * DAY  # `old` is 31 days old now, `recent` 2
-    with FeedbackStore(path, 30, clock) as store:  # opening purges
+    with open_store(path, tmp_path, clock) as store:  # opening purges
         assert store.count_answers(since=0) == 1
         assert store.vote(old, DISCORD_ID, helpful=True) == "unknown_answer"
         assert store.vote(recent, DISCORD_ID, helpful=True) == "recorded"
-    raw = sqlite3.connect(path)
-    assert raw.execute("SELECT answer_id FROM votes").fetchall() == [(recent,)]
-    raw.close()
+    assert rows(path, "SELECT answer_id FROM votes") == [(recent,)]
 
 
 def test_retention_also_runs_periodically_while_open(store: FeedbackStore, clock: Clock) -> None:

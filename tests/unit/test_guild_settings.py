@@ -1,13 +1,16 @@
-"""Per-server settings in a real SQLite file: defaults, bounds, writes that survive a restart."""
+"""Per-server settings on a real database (SQLite and PostgreSQL): defaults, bounds, writes
+that survive a restart, and SQLite files from before the shared layer."""
 
 from __future__ import annotations
 
 import asyncio
 import sqlite3
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from storage_helpers import set_schema_version
 
 from bot.errors import BotError
 from bot.guild_settings import (
@@ -26,8 +29,8 @@ GENERAL, QUIET = 1300000000000000002, 1300000000000000005
 
 
 @pytest.fixture
-def db_path(tmp_path: Path) -> Path:
-    return tmp_path / "data" / "settings.sqlite3"
+def db_path(store_target: Callable[[str], Path | str]) -> Path | str:
+    return store_target("settings.sqlite3")
 
 
 def test_defaults_for_an_unknown_server(db_path: Path) -> None:
@@ -181,14 +184,32 @@ def test_schema_version_and_a_newer_database_is_refused(db_path: Path) -> None:
         assert store.schema_version() == SCHEMA_VERSION >= 1
     with SettingsStore(db_path) as again:  # reopening does not re-run migrations
         assert again.schema_version() == SCHEMA_VERSION
-    raw = sqlite3.connect(db_path)
-    raw.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
-    raw.close()
+    set_schema_version(db_path, "settings", SCHEMA_VERSION + 1)
     with pytest.raises(SettingsStoreError, match="newer than this code"):
         SettingsStore(db_path)
 
 
-def test_in_memory_service_has_defaults(db_path: Path) -> None:
+def test_sqlite_file_from_before_the_shared_layer_is_adopted(tmp_path: Path) -> None:
+    path = tmp_path / "settings.sqlite3"
+    raw = sqlite3.connect(path)
+    raw.executescript(
+        "CREATE TABLE guild_settings (guild_id INTEGER PRIMARY KEY, quiz_seconds INTEGER,"
+        " private_answers INTEGER NOT NULL DEFAULT 0 CHECK (private_answers IN (0, 1)),"
+        " updated_at REAL NOT NULL);"
+        "CREATE TABLE answer_channels (guild_id INTEGER NOT NULL REFERENCES guild_settings"
+        " (guild_id), channel_id INTEGER NOT NULL, PRIMARY KEY (guild_id, channel_id));"
+        f"INSERT INTO guild_settings VALUES ({GUILD}, 30, 1, 0);"
+        f"INSERT INTO answer_channels VALUES ({GUILD}, {GENERAL});"
+        f"PRAGMA user_version = {SCHEMA_VERSION};"
+    )
+    raw.close()
+    with SettingsStore(path) as store:
+        assert store.schema_version() == SCHEMA_VERSION
+        assert store.load_all() == {GUILD: GuildSettings(GUILD, 30, True, frozenset({GENERAL}))}
+
+
+def test_in_memory_service_has_defaults(tmp_path: Path) -> None:
+    db_path = tmp_path / "data" / "settings.sqlite3"
     service = GuildSettingsService.in_memory()
     try:
         assert service.get(GUILD) == GuildSettings(GUILD)

@@ -3,7 +3,8 @@ note and a footer that say why, and the model again on the next question once it
 
 from __future__ import annotations
 
-from bot.backend import ScriptedBackend
+from scripted_backend import ScriptedBackend
+
 from bot.config import Config
 from bot.errors import ModelUnavailable
 from bot.formatting import figures_footer

@@ -19,6 +19,7 @@ from bot.backend import GenerationStats
 from bot.config import GenerationConfig, ModelConfig
 from bot.errors import ModelUnavailable
 from bot.openai_backend import OpenAIBackend
+from bot.worker import InferenceWorker
 
 PARAMS = GenerationConfig(max_tokens=12, temperature=0.3, top_p=0.8, repeat_penalty=1.2, seed=5)
 MESSAGES = [{"role": "user", "content": "What is inference?"}]
@@ -138,14 +139,14 @@ def test_token_counts_come_from_the_usage_chunk(server: FakeServer) -> None:
     assert text == "Inference runs."
     assert (stats.prompt_tokens, stats.completion_tokens) == (41, 3)
     assert stats.extra["usage_from_server"] == 1.0
-    assert stats.first_token_s is not None and stats.total_s >= stats.first_token_s
+    assert stats.first_token_s is None and stats.total_s == 0.0  # the worker times it
 
 
-def test_without_usage_pieces_are_counted(server: FakeServer) -> None:
+def test_without_usage_the_counts_are_left_to_the_worker(server: FakeServer) -> None:
     server.replies.append([chunk("a"), chunk(" b"), chunk(" c")])
     text, stats = run(backend_for(server.url))
     assert text == "a b c"
-    assert (stats.prompt_tokens, stats.completion_tokens) == (0, 3)
+    assert (stats.prompt_tokens, stats.completion_tokens) == (0, 0)  # it counts pieces
     assert stats.extra["usage_from_server"] == 0.0
 
 
@@ -173,8 +174,23 @@ def test_persistent_server_error_is_one_clear_line(server: FakeServer) -> None:
 
 def test_should_stop_ends_the_stream(server: FakeServer) -> None:
     server.replies.append([chunk(f" w{i}") for i in range(20)])
-    text, stats = run(backend_for(server.url), stop=lambda: True)
-    assert text == " w0" and stats.completion_tokens == 1
+    text, _ = run(backend_for(server.url), stop=lambda: True)
+    assert text == " w0"
+
+
+async def test_through_the_worker_it_is_timed_and_its_usage_kept(server: FakeServer) -> None:
+    usage = {"prompt_tokens": 41, "completion_tokens": 5, "total_tokens": 46}
+    server.replies.append([chunk("Inference"), chunk(" runs."), chunk(usage=usage)])
+    worker = InferenceWorker(backend_for(server.url))
+    try:
+        await worker.wait_ready()
+        ticket = worker.submit(MESSAGES, PARAMS)
+        assert "".join([piece async for piece in ticket]) == "Inference runs."
+    finally:
+        worker.stop()
+    stats = ticket.stats
+    assert (stats.prompt_tokens, stats.completion_tokens, stats.pieces) == (41, 5, 2)
+    assert stats.first_token_s is not None and stats.total_s >= stats.first_token_s
 
 
 def test_load_checks_that_the_model_is_served(server: FakeServer) -> None:

@@ -7,8 +7,8 @@ import re
 from pathlib import Path
 
 import pytest
+from scripted_backend import ScriptedBackend
 
-from bot.backend import ScriptedBackend
 from bot.config import Config
 from bot.errors import KnowledgeError, ModelUnavailable
 from bot.pipeline import DEFAULT_SUGGESTIONS, AnswerResult, Conversation, Library, Source, Tutor
@@ -308,9 +308,7 @@ async def test_token_written_by_the_model_is_never_printed(
     assert DISCORD_TOKEN not in result.answer
 
 
-# BUG (bot/pipeline.py, AnswerResult.to_json, the "rejected" list): rejected model sentences
-# are copied into the JSON unredacted, so `python -m bot ask --json ...` prints a
-# credential-shaped string the model wrote even though result.answer redacts it.
+# Rejected model sentences are in the JSON (`python -m bot ask --json`) too: redacted there.
 async def test_token_written_by_the_model_is_not_in_the_json(
     tutor: Tutor, backend: ScriptedBackend
 ) -> None:
@@ -319,10 +317,7 @@ async def test_token_written_by_the_model_is_not_in_the_json(
     assert DISCORD_TOKEN not in str(result.to_json())
 
 
-# BUG (bot/pipeline.py, Tutor._unknown, the `unknown_term` branch): the user's term is echoed
-# into the answer without redact(), unlike the grounded path (`result.answer = redact(answer)`).
-# /define "ai <discord token>" answers: Sorry, "ai MTTT....GGGGGG.xxxx..." isn't in my glossary.
-# The guard's own rule is that credential-shaped strings never leave the bot.
+# The unknown_term reply echoes the user's term: credential-shaped strings never leave the bot.
 async def test_token_in_an_unknown_term_is_never_echoed(tutor: Tutor) -> None:
     result = await tutor.ask(f"ai {DISCORD_TOKEN}", mode="define")
     assert result.kind == "unknown"

@@ -99,5 +99,5 @@ def test_replies_with_empty_text_names_the_key(prompts_dir: Path) -> None:
 def test_replies_invalid_yaml_names_the_file(prompts_dir: Path) -> None:
     path = prompts_dir / "replies.yaml"
     path.write_text("empty: [unclosed\n", encoding="utf-8")
-    with pytest.raises(KnowledgeError, match=r"replies\.yaml: not valid YAML"):
+    with pytest.raises(KnowledgeError, match=r"replies\.yaml \(line \d+\): not valid YAML"):
         load_prompts(prompts_dir)

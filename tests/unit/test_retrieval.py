@@ -42,10 +42,8 @@ def test_one_letter_typo_in_a_stem_is_corrected(retriever: Retriever) -> None:
     assert top_id(retriever, "what is inferense") == "inference"
 
 
-# BUG (bot/retrieval.py, Retriever._correct / query_terms): typo correction compares the
-# *stemmed* query word with the *stemmed* index. "quantization" is indexed as "quant", but
-# "quantizaton" (one letter missing) is not stemmed ("aton" is no suffix) and is many edits
-# away from "quant", so the word is dropped and nothing is found (search returns []).
+# "quantization" is indexed as "quant", but "quantizaton" is no stemmed form of it: the typo
+# must be corrected against the unstemmed words.
 def test_typo_in_a_suffixed_word_still_finds_the_entry(retriever: Retriever) -> None:
     assert top_id(retriever, "what is quantizaton?") == "quantization"
 

@@ -9,8 +9,8 @@ import time
 from collections.abc import Callable, Iterator
 
 import pytest
+from scripted_backend import ScriptedBackend
 
-from bot.backend import ScriptedBackend
 from bot.config import GenerationConfig, LimitsConfig
 from bot.errors import ModelUnavailable, QueueFull
 from bot.worker import InferenceWorker, Ticket
@@ -307,3 +307,90 @@ async def test_a_remote_engine_is_tried_again_after_a_failed_load(make_worker) -
         await collect(worker.submit(messages("q"), PARAMS))
     backend.fail_load = None  # the engine is back
     assert await collect(worker.submit(messages("q"), PARAMS)) == ["back", " again"]
+
+
+class Timed:
+    """A bare backend: yields pieces after fixed pauses and fills in only what it is given
+    (an engine's token counts), like LlamaCppBackend and OpenAIBackend."""
+
+    name = "timed"
+    max_concurrency = 1
+
+    def __init__(self, pauses: list[float], counts: tuple[int, int] | None = None) -> None:
+        self.pauses = pauses
+        self.counts = counts
+
+    def load(self) -> None:
+        pass
+
+    def warm_up(self, messages) -> None:
+        pass
+
+    def stream(self, messages, params, stats, should_stop):
+        for n, pause in enumerate(self.pauses):
+            time.sleep(pause)
+            yield f"p{n}"
+            if should_stop():
+                break
+        if self.counts is not None:
+            stats.prompt_tokens, stats.completion_tokens = self.counts
+
+    def close(self) -> None:
+        pass
+
+
+async def test_the_worker_times_the_generation_and_counts_pieces(make_worker) -> None:
+    worker = make_worker(Timed([0.05, 0.0, 0.05]))
+    await worker.wait_ready()
+    ticket = worker.submit(messages("q"), PARAMS)
+    assert await collect(ticket) == ["p0", "p1", "p2"]
+    stats = ticket.stats  # final as soon as the stream has ended
+    assert stats.pieces == 3
+    assert stats.first_token_s is not None and 0.05 <= stats.first_token_s < 0.1 + 0.5
+    assert stats.total_s >= 0.1 and stats.total_s >= stats.first_token_s
+    assert stats.completion_tokens == 3  # no engine count: one piece, one token
+    assert stats.prompt_tokens == 0
+
+
+async def test_the_engines_token_counts_win_over_the_piece_count(make_worker) -> None:
+    worker = make_worker(Timed([0.0, 0.0], counts=(41, 7)))
+    await worker.wait_ready()
+    ticket = worker.submit(messages("q"), PARAMS)
+    await collect(ticket)
+    assert (ticket.stats.prompt_tokens, ticket.stats.completion_tokens) == (41, 7)
+    assert ticket.stats.pieces == 2
+
+
+async def test_a_generation_without_pieces_has_no_first_token(make_worker) -> None:
+    worker = make_worker(Timed([]))
+    await worker.wait_ready()
+    ticket = worker.submit(messages("q"), PARAMS)
+    assert await collect(ticket) == []
+    assert ticket.stats.first_token_s is None
+    assert (ticket.stats.pieces, ticket.stats.completion_tokens) == (0, 0)
+    assert ticket.stats.total_s >= 0.0
+
+
+async def test_a_stopped_generation_counts_what_was_handed_over(make_worker) -> None:
+    worker = make_worker(Timed([0.0] * 5))
+    await worker.wait_ready()
+    ticket = worker.submit(messages("q"), GenerationConfig(timeout_s=1e-9))  # over at once
+    pieces = await collect(ticket)
+    assert ticket.timed_out
+    assert ticket.stats.pieces == len(pieces) == 1
+
+
+async def test_a_failed_generation_keeps_its_timing(make_worker) -> None:
+    class Failing(Timed):
+        def stream(self, messages, params, stats, should_stop):
+            yield "partial"
+            time.sleep(0.02)
+            raise ValueError("kaboom")
+
+    worker = make_worker(Failing([]))
+    await worker.wait_ready()
+    ticket = worker.submit(messages("q"), PARAMS)
+    with pytest.raises(ModelUnavailable):
+        await collect(ticket)
+    assert ticket.stats.pieces == 1 and ticket.stats.first_token_s is not None
+    assert ticket.stats.total_s >= 0.02

@@ -9,32 +9,27 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import OrderedDict
-from typing import TYPE_CHECKING
+from typing import TypedDict
 
 import discord
 
-from bot.formatting import (
-    CONTENT_LIMIT,
-    CURSOR,
-    DESCRIPTION_LIMIT,
-    EditThrottle,
-    defuse_mentions,
-    figures_footer,
-    queue_text,
-    sources_text,
-    trim,
-)
+from bot.discord_app.cogs.answers.buttons import answer_view
+from bot.discord_app.ui import CONTENT_LIMIT, NO_MENTIONS, answer_embed
+from bot.feedback import Feedback
+from bot.formatting import CURSOR, EditThrottle, defuse_mentions, queue_text, trim
 from bot.pipeline import AnswerResult, Conversation, Progress, Tutor
 
-if TYPE_CHECKING:
-    from bot.discord_app.views import RelatedView
-    from bot.feedback import Feedback
-
 log = logging.getLogger(__name__)
+CHECKING = "Checking the model's additions against the sources…"
 
-NO_MENTIONS = discord.AllowedMentions.none()
-COLOUR = discord.Colour.blurple()
-TITLE_LIMIT = 256
+
+class Drawn(TypedDict, total=False):
+    """What `show` passes to discord.py: `view` is left out when there is none (for an edit,
+    view=None would remove the buttons already there)."""
+
+    embed: discord.Embed
+    view: discord.ui.View
+    allowed_mentions: discord.AllowedMentions
 
 
 class Surface:
@@ -52,7 +47,7 @@ class InteractionSurface(Surface):
         self.interaction = interaction
 
     async def show(self, embed: discord.Embed, view: discord.ui.View | None = None) -> int | None:
-        kwargs = {"embed": embed, "allowed_mentions": NO_MENTIONS}
+        kwargs: Drawn = {"embed": embed, "allowed_mentions": NO_MENTIONS}
         if view is not None:
             kwargs["view"] = view
         message = await self.interaction.edit_original_response(**kwargs)
@@ -77,7 +72,7 @@ class MessageSurface(Surface):
         self.reply: discord.Message | None = None
 
     async def show(self, embed: discord.Embed, view: discord.ui.View | None = None) -> int | None:
-        kwargs = {"embed": embed, "allowed_mentions": NO_MENTIONS}
+        kwargs: Drawn = {"embed": embed, "allowed_mentions": NO_MENTIONS}
         if view is not None:
             kwargs["view"] = view
         if self.reply is None:
@@ -92,24 +87,6 @@ class MessageSurface(Surface):
             mention_author=False,
             allowed_mentions=NO_MENTIONS,
         )
-
-
-def answer_embed(
-    question: str, text: str, result: AnswerResult | None, status: str, caveat: str | None = None
-) -> discord.Embed:
-    """The answer as an embed; `caveat` (e.g. low confidence) is a last, italic line."""
-    title = trim(defuse_mentions(" ".join(question.split())) or "Question", TITLE_LIMIT)
-    body = defuse_mentions(text) or "…"
-    if caveat:
-        body = trim(body, DESCRIPTION_LIMIT - len(caveat) - 4) + f"\n\n*{caveat}*"
-    embed = discord.Embed(title=title, description=trim(body, DESCRIPTION_LIMIT), colour=COLOUR)
-    if result is None:
-        embed.set_footer(text=status)
-        return embed
-    if result.sources:
-        embed.add_field(name="Sources", value=sources_text(result), inline=False)
-    embed.set_footer(text=figures_footer(result))
-    return embed
 
 
 class Conversations:
@@ -137,17 +114,15 @@ class AnswerDelivery:
     def __init__(
         self,
         tutor: Tutor,
-        conversations: Conversations,
         edit_interval_s: float,
-        related_view: type[RelatedView],
         feedback: Feedback | None = None,
+        conversations: Conversations | None = None,
     ) -> None:
         self.tutor = tutor
         self.admission = tutor.admission
-        self.conversations = conversations
         self.edit_interval_s = edit_interval_s
-        self.related_view = related_view
         self.feedback = feedback  # records each answer; None or disabled: no vote buttons
+        self.conversations = conversations or Conversations()
 
     def refusal(self, user_id: int) -> str | None:
         """Open a question for the user (then `deliver(..., admitted=True)` must follow) or
@@ -189,7 +164,6 @@ class AnswerDelivery:
         text, status = "", queue_text(self.tutor.worker.queue_length + 1)
         result: AnswerResult | None = None
         pending: asyncio.Task | None = None
-
         drawn: tuple[str, str] | None = None
 
         async def draw(snapshot: tuple[str, str]) -> None:
@@ -206,7 +180,7 @@ class AnswerDelivery:
                 status = queue_text(item.position)
             else:
                 text += item
-                status = "Checking the model's additions against the sources…"
+                status = CHECKING
             idle = pending is None or pending.done()
             if idle and throttle.ready() and (text, status) != drawn:
                 pending = asyncio.create_task(draw((text, status)))
@@ -214,17 +188,20 @@ class AnswerDelivery:
             await pending
         assert result is not None
         await asyncio.sleep(throttle.wait_time())
-        answer_id = await self.record(result)
-        has_buttons = result.related or answer_id is not None
-        view = self.related_view(result.related, answer_id) if has_buttons else None
-        prompts = self.tutor.library.prompts
-        caveat = prompts.reply("low_confidence_note") if result.low_confidence else None
-        embed = answer_embed(question, result.answer, result, "", caveat)
-        message_id = await surface.show(embed, view)
+        message_id = await self._show_final(surface, question, result)
         conversation.add(result)
         if message_id is not None:
             self.conversations.remember(message_id, conversation)
         return result
+
+    async def _show_final(
+        self, surface: Surface, question: str, result: AnswerResult
+    ) -> int | None:
+        answer_id = await self.record(result)
+        prompts = self.tutor.library.prompts
+        caveat = prompts.reply("low_confidence_note") if result.low_confidence else None
+        embed = answer_embed(question, result.answer, result, "", caveat)
+        return await surface.show(embed, answer_view(result.related, answer_id))
 
     async def record(self, result: AnswerResult) -> int | None:
         """Keep the answer for the gaps report; its id for the feedback buttons."""

@@ -9,19 +9,17 @@ bot.guild_settings; this cog only parses options and renders the result.
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.discord_app.delivery import NO_MENTIONS
+from bot.discord_app.deps import AnyBot, BotDeps
+from bot.discord_app.ui import CONTENT_LIMIT, NO_MENTIONS
 from bot.errors import BotError
-from bot.formatting import CONTENT_LIMIT, trim
+from bot.formatting import trim
 from bot.guild_settings import QUIZ_SECONDS_MAX, QUIZ_SECONDS_MIN, GuildSettings
-
-if TYPE_CHECKING:
-    from bot.discord_app.client import InferenceBotMixin
 
 log = logging.getLogger(__name__)
 
@@ -41,8 +39,10 @@ class SettingsCog(commands.GroupCog, group_name="settings", name="Settings"):
         name="channels", description="The channels where the bot answers mentions"
     )
 
-    def __init__(self, bot: InferenceBotMixin) -> None:
+    def __init__(self, bot: AnyBot, deps: BotDeps) -> None:
         self.bot = bot
+        self.deps = deps
+        self.guild_settings = deps.guild_settings
         super().__init__()
 
     async def interaction_check(self, interaction: discord.Interaction) -> bool:
@@ -74,7 +74,7 @@ class SettingsCog(commands.GroupCog, group_name="settings", name="Settings"):
         seconds: app_commands.Range[int, QUIZ_SECONDS_MIN, QUIZ_SECONDS_MAX] | None = None,
     ) -> None:
         """Set the time per quiz question for quizzes started in this server."""
-        settings = await self.bot.guild_settings.set_quiz_seconds(self._guild(interaction), seconds)
+        settings = await self.guild_settings.set_quiz_seconds(self._guild(interaction), seconds)
         done = (
             f"Saved: quiz questions now last {seconds} s."
             if seconds is not None
@@ -89,9 +89,7 @@ class SettingsCog(commands.GroupCog, group_name="settings", name="Settings"):
     ) -> None:
         """Choose whether answers to /ask, /define and /analogy are public or private."""
         private = visibility == "private"
-        settings = await self.bot.guild_settings.set_private_answers(
-            self._guild(interaction), private
-        )
+        settings = await self.guild_settings.set_private_answers(self._guild(interaction), private)
         await self._reply(
             interaction, f"Saved: answers to slash commands are {visibility}.", settings
         )
@@ -100,7 +98,7 @@ class SettingsCog(commands.GroupCog, group_name="settings", name="Settings"):
     @app_commands.describe(channel="A channel where the bot should answer mentions")
     async def channels_add(self, interaction: discord.Interaction, channel: AnswerChannel) -> None:
         """Answer mentions in this channel (once any is listed, only in listed channels)."""
-        settings = await self.bot.guild_settings.add_channel(self._guild(interaction), channel.id)
+        settings = await self.guild_settings.add_channel(self._guild(interaction), channel.id)
         await self._reply(interaction, f"Saved: I answer mentions in {channel.mention}.", settings)
 
     @channels.command(name="remove")
@@ -110,18 +108,18 @@ class SettingsCog(commands.GroupCog, group_name="settings", name="Settings"):
     ) -> None:
         """Stop answering mentions in this channel."""
         guild_id = self._guild(interaction)
-        if channel.id not in self.bot.guild_settings.get(guild_id).answer_channels:
+        if channel.id not in self.guild_settings.get(guild_id).answer_channels:
             await self._reply(
                 interaction, f"{channel.mention} is not listed.", self._settings(interaction)
             )
             return
-        settings = await self.bot.guild_settings.remove_channel(guild_id, channel.id)
+        settings = await self.guild_settings.remove_channel(guild_id, channel.id)
         await self._reply(interaction, f"Saved: {channel.mention} is no longer listed.", settings)
 
     @channels.command(name="clear")
     async def channels_clear(self, interaction: discord.Interaction) -> None:
         """Answer mentions in every channel again."""
-        settings = await self.bot.guild_settings.clear_channels(self._guild(interaction))
+        settings = await self.guild_settings.clear_channels(self._guild(interaction))
         await self._reply(interaction, "Saved: I answer mentions in every channel.", settings)
 
     # -- rendering -----------------------------------------------------------------------------
@@ -131,7 +129,7 @@ class SettingsCog(commands.GroupCog, group_name="settings", name="Settings"):
         return interaction.guild_id
 
     def _settings(self, interaction: discord.Interaction) -> GuildSettings:
-        return self.bot.guild_settings.get(self._guild(interaction))
+        return self.guild_settings.get(self._guild(interaction))
 
     async def _reply(
         self, interaction: discord.Interaction, done: str, settings: GuildSettings
@@ -142,7 +140,7 @@ class SettingsCog(commands.GroupCog, group_name="settings", name="Settings"):
         )
 
     def summary(self, settings: GuildSettings) -> str:
-        default = self.bot.config.quiz.question_seconds
+        default = self.deps.config.quiz.question_seconds
         if settings.quiz_seconds is None:
             quiz = f"{default:g} s per question (the default)"
         else:
@@ -166,7 +164,3 @@ class SettingsCog(commands.GroupCog, group_name="settings", name="Settings"):
                 "  Slash commands work in every channel, and DMs are always answered.",
             ]
         )
-
-
-async def setup(bot: InferenceBotMixin) -> None:
-    await bot.add_cog(SettingsCog(bot))

@@ -1,0 +1,104 @@
+"""/ask once the notes are chosen: the model writes from them, every sentence is checked,
+and the answer falls back to the notes themselves when too little survives."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Hashable
+
+from bot.answer.compose import Notes, build_messages, choose_notes
+from bot.answer.replies import fallback_note
+from bot.answer.result import AnswerDraft, Progress
+from bot.answer.selection import asked_part
+from bot.answer.sentence_filter import (
+    OPENING,
+    SentenceFilter,
+    asks_yes_no,
+    expected_polarity,
+    is_alternative,
+)
+from bot.answer.tuning import Tuning
+from bot.answer.writer import extractive_answer, supporting_note, write_answer
+from bot.config import GenerationConfig
+from bot.library import Library
+from bot.worker import InferenceWorker
+
+UNLIMITED = 10**6
+
+
+def sentence_filter_for(
+    notes: Notes, question: str, lib: Library, tuning: Tuning
+) -> tuple[SentenceFilter, bool | None]:
+    """The checks for this question's sentences, and the notes' own yes/no (or None)."""
+    alternative = is_alternative(question)
+    asked_yes_no = asks_yes_no(question)
+    polarity = expected_polarity(notes, asked_yes_no, alternative, question)
+    yes_no = polarity is not None or (asked_yes_no and not alternative)
+    checks = SentenceFilter(
+        notes,
+        lib.false_claims,
+        yes_no,
+        tuning.min_novelty,
+        question=question,
+        min_support=tuning.min_support,
+        polarity=polarity,
+    )
+    return checks, polarity
+
+
+async def first_prompt(lib: Library, question: str, tuning: Tuning) -> list[dict[str, str]]:
+    """The exact prompt the model gets for a first question (the benchmark gives raw
+    llama.cpp the same one)."""
+    question = lib.guard.screen(question).question
+    notes = choose_notes(await lib.index.search(asked_part(question)), tuning)
+    if not notes.passages:
+        return []
+    _, polarity = sentence_filter_for(notes, question, lib, tuning)
+    return build_messages(lib.prompts, notes, question, polarity)
+
+
+async def write_grounded(
+    draft: AnswerDraft,
+    question: str,
+    notes: Notes,
+    lib: Library,
+    worker: InferenceWorker,
+    generation: GenerationConfig,
+    tuning: Tuning,
+    started: float,
+    stop_early: bool = True,
+    asker: Hashable = None,
+) -> AsyncIterator[str | Progress]:
+    """Yield the answer's text as it passes the checks (and Progress while queued)."""
+    checks, polarity = sentence_filter_for(notes, question, lib, tuning)
+    messages = build_messages(lib.prompts, notes, question, polarity)
+    written: list[str] = []
+    async for item in write_answer(
+        worker,
+        messages,
+        generation,
+        checks,
+        draft,
+        tuning.max_sentences if stop_early else UNLIMITED,
+        started,
+        tuning.max_rejected if stop_early else UNLIMITED,
+        asker,
+    ):
+        if isinstance(item, Progress):
+            yield item
+            continue
+        text = item.text
+        if not written and polarity is not None and not OPENING.match(text):
+            text = ("Yes. " if polarity else "No. ") + text  # the notes' own yes/no
+        written.append(text)
+        yield (" " if len(written) > 1 else "") + text
+    if len(written) >= tuning.min_sentences:
+        draft.model_sentences = len(written)
+        support = supporting_note(notes, written, tuning)
+        if support:
+            yield " " + support
+        draft.answer = " ".join([*written, support] if support else written)
+        return
+    draft.fallback = True
+    draft.note = fallback_note(draft, lib.prompts)
+    draft.answer = extractive_answer(notes)
+    yield draft.answer
