@@ -116,13 +116,8 @@ class SettingsStore:
     """Settings persistence over one database (see bot.storage); safe across threads."""
 
     def __init__(self, path: Path | str) -> None:
-        self._db = Database(path, "settings")
+        self._db = Database.open(path, "settings", MIGRATIONS, "guild_settings", SettingsStoreError)
         self.path = self._db.url  # a file path, or the database URL without its password
-        try:
-            self._db.migrate(MIGRATIONS, "guild_settings", SettingsStoreError)
-        except BaseException:
-            self._db.close()
-            raise
 
     def schema_version(self) -> int:
         return self._db.schema_version()

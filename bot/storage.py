@@ -137,6 +137,25 @@ class Database:
         self.dialect = self.engine.dialect.name
         self._lock = threading.Lock()
 
+    @classmethod
+    def open(
+        cls,
+        target: Path | str,
+        component: str,
+        migrations: Sequence[Migration],
+        legacy_table: str,
+        error: type[Exception] = DatabaseError,
+    ) -> Database:
+        """A component's database with its schema brought up to date; closed again if
+        the migration fails, so a refused database leaves no engine behind."""
+        db = cls(target, component)
+        try:
+            db.migrate(migrations, legacy_table, error)
+        except BaseException:
+            db.close()
+            raise
+        return db
+
     @contextmanager
     def write(self) -> Iterator[Connection]:
         """One transaction: committed at the end of the block, rolled back on any error."""

@@ -157,10 +157,9 @@ class FeedbackStore:
         self.clock = clock
         self._key: bytes | None = None
         self._last_purge = float("-inf")
-        self._db = Database(path, "feedback")
+        self._db = Database.open(path, "feedback", MIGRATIONS, "answers", FeedbackStoreError)
         self.path = Path(path) if not is_url(path) else self._db.url
         try:
-            self._db.migrate(MIGRATIONS, "answers", FeedbackStoreError)
             self._purge()
         except BaseException:
             self._db.close()

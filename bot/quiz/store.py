@@ -147,13 +147,8 @@ class ScoreStore:
     """Quiz persistence over one database (see bot.storage); safe to call from several threads."""
 
     def __init__(self, path: Path | str) -> None:
-        self._db = Database(path, "quiz")
+        self._db = Database.open(path, "quiz", MIGRATIONS, "scores", StoreError)
         self.path = self._db.url  # a file path, or the database URL without its password
-        try:
-            self._db.migrate(MIGRATIONS, "scores", StoreError)
-        except BaseException:
-            self._db.close()
-            raise
 
     def schema_version(self) -> int:
         return self._db.schema_version()
