@@ -299,6 +299,8 @@ async def _eval(
     for kind, s in summary["per_kind"].items():
         print(f"{kind:10s} {s['passed']:3d}/{s['total']:<3d} {s['pass_rate']:.0%}")
     print(f"{'total':10s} {summary['passed']:3d}/{summary['total']:<3d} {summary['pass_rate']:.1%}")
+    share = summary["model_written_share"]
+    print(f"model-written: {share:.0%} of {summary['answered']} grounded answers")
     print(f"eval: {summary['passed']}/{summary['total']} passed ({summary['pass_rate']:.1%})")
     if below:
         print(f"eval: below the gate of {min_pass:.0%}", file=sys.stderr)

@@ -39,6 +39,8 @@ class EvalOutcome:
     passed: bool
     problems: list[str] = field(default_factory=list)
     total_ms: float = 0.0
+    answered: bool = False  # a grounded answer (not a refusal or fixed reply)
+    model_sentences: int = 0  # the model's sentences that passed the checks
 
 
 def normalize(text: str) -> str:
@@ -114,7 +116,15 @@ async def run_eval(tutor: Tutor, items: list[EvalItem]) -> list[EvalOutcome]:
         result = await tutor.ask(item.question, MODE_FOR_KIND.get(item.kind, "ask"))
         problems = score(item, result.answer)
         outcomes.append(
-            EvalOutcome(item, result.answer, not problems, problems, result.timings.total_ms)
+            EvalOutcome(
+                item,
+                result.answer,
+                not problems,
+                problems,
+                result.timings.total_ms,
+                answered=result.kind == "answer" and result.grounded,
+                model_sentences=result.model_sentences,
+            )
         )
     return outcomes
 
@@ -125,10 +135,15 @@ def summarize(outcomes: list[EvalOutcome]) -> dict[str, Any]:
         per_kind[o.item.kind][0] += o.passed
         per_kind[o.item.kind][1] += 1
     passed = sum(o.passed for o in outcomes)
+    answered = [o for o in outcomes if o.answered]
+    with_model = sum(o.model_sentences > 0 for o in answered)
     return {
         "passed": passed,
         "total": len(outcomes),
         "pass_rate": round(passed / len(outcomes), 4) if outcomes else 0.0,
+        # of the grounded answers, the share carrying a model sentence that passed the checks
+        "answered": len(answered),
+        "model_written_share": round(with_model / len(answered), 4) if answered else 0.0,
         "per_kind": {
             k: {"passed": p, "total": t, "pass_rate": round(p / t, 4)}
             for k, (p, t) in sorted(per_kind.items())
@@ -143,5 +158,9 @@ def summarize(outcomes: list[EvalOutcome]) -> dict[str, Any]:
             }
             for o in outcomes
             if not o.passed
+        ],
+        "items": [
+            {"id": o.item.id, "passed": o.passed, "model_sentences": o.model_sentences}
+            for o in outcomes
         ],
     }

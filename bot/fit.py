@@ -834,9 +834,15 @@ _VRAM_WORDS = re.compile(
 _RAM_WORDS = re.compile(r"\b(ram|system memory|cpu|ddr\d?)\b", re.I)
 _NEAR_VRAM = re.compile(r"^\s*(?:of\s+)?(?:vram|gpu|card|graphics)", re.I)
 # Speed complaints and error reports are not capacity questions, even with a size in them.
-_REJECT = re.compile(r"\b(slow|slowly|slower|speed up|crash\w*|error|bug)\b", re.I)
+# the calculator answers "does inference fit in this memory?": not slowness, errors,
+# training, or memory the question reports and wants explained
+_REJECT = re.compile(
+    r"\b(slow|slowly|slower|speed up|crash\w*|error|bug|fine-?tun\w*|training|to train|explain|"
+    r"allocat\w*|used up|utili[sz]\w*)\b",
+    re.I,
+)
 _LIST_INTENT = re.compile(
-    r"\b(fit|fits|run|runs|load|host|enough|which|best|biggest|largest|models?|llms?)\b", re.I
+    r"\b(fit|fits|run|runs|load|host|enough|which|best|biggest|largest|recommend\w*)\b", re.I
 )
 _NEED_INTENT = re.compile(
     r"\bhow\s+much\s+(?:v?ram|memory|gpu\s+memory|space)\b|\b(?:v?ram|memory)\s+(?:do\s+i\s+|"

@@ -41,6 +41,7 @@ def sentence_filter_for(
         question=question,
         min_support=tuning.min_support,
         polarity=polarity,
+        min_beyond_question=tuning.min_beyond_question,
     )
     return checks, polarity
 

@@ -39,7 +39,13 @@ KIND_INTENT = {
     "example": re.compile(r"\b(example|instance|such as|like what|real[- ]world)\b", re.I),
     "analogy": re.compile(r"\b(analog\w*|simpl\w*|eli5|layman|like i'?m five|compar\w*)\b", re.I),
 }
-VAGUE = re.compile(r"\b(this|that|it|these|those|they|so)\b", re.IGNORECASE)
+# words of a question that only makes sense with the message around it ("Why?", "Is this
+# normal?", "Am I doing something wrong?")
+VAGUE = re.compile(
+    r"\b(this|that|it|these|those|they|so|why|wrong|normal|expected|possible|something|"
+    r"anything|missing|fix|ideas?|thoughts)\b",
+    re.IGNORECASE,
+)
 MIN_ASKED_WORDS = 4  # content words a question sentence needs to be searched on its own
 K1 = 1.2
 B = 0.75

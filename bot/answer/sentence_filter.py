@@ -104,6 +104,7 @@ class SentenceFilter:
     question: str = ""
     min_support: float = 0.8
     polarity: bool | None = None  # the yes/no answer of the notes (expected_polarity)
+    min_beyond_question: float = 0.3  # share of a sentence's content words the question lacks
     accepted: list[Accepted] = field(default_factory=list)
     rejected: list[SentenceVerdict] = field(default_factory=list)
     _buffer: str = ""
@@ -178,6 +179,16 @@ class SentenceFilter:
         rest = set(content_stems(NEGATION.sub(" ", sentence[opening.end() :])))
         return rest <= self._asked | self._all.vocabulary and len(rest - self._asked) <= 1
 
+    def _echoes_question(self, stems: set[str], opening: re.Match[str] | None) -> bool:
+        """ "My GPU inference time is more than CPU inference time." for a question saying
+        so: the small model often opens by restating what was asked, which answers nothing.
+        The notes' own yes/no, opened by the model itself, is an answer however it's worded."""
+        if not self._asked or not stems:
+            return False
+        if opening is not None and self._expected is not None:
+            return False
+        return len(stems - self._asked) / len(stems) < self.min_beyond_question
+
     def _verdict(self, sentence: str, cited: tuple[int, ...]) -> SentenceVerdict:
         opening = OPENING.match(sentence)
         if opening and not self.accepted:
@@ -198,6 +209,8 @@ class SentenceFilter:
         if not verdict.ok:
             return verdict
         stems = set(content_stems(sentence))
+        if self._echoes_question(stems, opening):
+            return SentenceVerdict(sentence, False, "restates the question instead of answering")
         novelty = len(stems - self._said) / max(1, len(stems))
         if (self.accepted or self._seeded) and novelty < self.min_novelty:
             return SentenceVerdict(sentence, False, "repeats what the answer already says")

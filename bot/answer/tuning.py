@@ -46,6 +46,7 @@ class Tuning:
     min_sentences: int = 1  # fewer accepted sentences than this: extractive answer instead
     min_novelty: float = 0.4  # share of a sentence's content words not already said
     min_support: float = 0.75  # share of a sentence's content words found in its notes
+    min_beyond_question: float = 0.3  # below this share of words not in the question: an echo
     semantic_on_topic: float = 0.86  # e5 cosine that makes a question the guard missed on-topic
 
 

@@ -1,5 +1,6 @@
 """The architecture: the core never imports discord (only bot/discord_app may), no module
-of bot/ takes part in an import cycle, and classes and functions stay short."""
+of bot/ takes part in an import cycle, classes and functions stay short, and the unit
+tests mirror bot/ (tests/unit/<dirs>/test_<name>.py tests bot/<dirs>/<name>)."""
 
 from __future__ import annotations
 
@@ -168,3 +169,38 @@ def _oversized_in(module: str, body: list[ast.stmt], prefix: str) -> list[str]:
 def test_no_class_over_200_lines_and_no_function_over_60() -> None:
     offenders = oversized()
     assert offenders == [], "too long: " + ", ".join(offenders)
+
+
+# -- the unit tests mirror bot/: tests/unit/<dirs>/test_<name>.py tests bot/<dirs>/<name> --------
+def unit_tests_without_a_module(unit_root: Path, package: Path) -> list[str]:
+    """The tests/unit/<dirs>/test_<name>.py for which neither a module
+    bot/<dirs>/<name>.py nor a package bot/<dirs>/<name>/ exists."""
+    missing = []
+    for path in sorted(unit_root.rglob("test_*.py")):
+        rel = path.relative_to(unit_root)
+        target = package.joinpath(*rel.parts[:-1], rel.stem.removeprefix("test_"))
+        if not (target.with_suffix(".py").is_file() or (target / "__init__.py").is_file()):
+            missing.append(rel.as_posix())
+    return missing
+
+
+def test_a_unit_test_without_its_module_would_be_detected(tmp_path: Path) -> None:
+    for name in ("bot/a.py", "bot/sub/__init__.py", "bot/sub/b.py", "bot/pkg/__init__.py"):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).touch()
+    (tmp_path / "bot/c.py").touch()  # c exists, but not where sub/test_c.py points
+    for name in ("test_a.py", "sub/test_b.py", "test_pkg.py", "sub/test_c.py", "test_parts.py"):
+        (tmp_path / "unit" / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / "unit" / name).touch()
+    found = unit_tests_without_a_module(tmp_path / "unit", tmp_path / "bot")
+    assert found == ["sub/test_c.py", "test_parts.py"]
+
+
+def test_every_unit_test_file_is_named_after_its_module_in_bot() -> None:
+    unit_root = PROJECT / "tests" / "unit"
+    assert len(list(unit_root.rglob("test_*.py"))) > 20  # the check has files to look at
+    missing = unit_tests_without_a_module(unit_root, PROJECT / "bot")
+    assert missing == [], (
+        "tests/unit/<dirs>/test_<name>.py must test bot/<dirs>/<name>.py (or the package "
+        "bot/<dirs>/<name>/); no such module for: " + ", ".join(missing)
+    )

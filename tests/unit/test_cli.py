@@ -1,15 +1,26 @@
-"""bot.cli: error paths only (no real model): one clear line on stderr, non-zero exit,
-no traceback."""
+"""bot.cli, without a real model: error paths (one clear line on stderr, non-zero exit, no
+traceback), `gaps` on the feedback store, and the terminal's low-confidence line."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 
+from bot.answer.result import AnswerResult
 from bot.cli import main
+from bot.config import Config
+from bot.feedback import DB_NAME, open_feedback
+from bot.pipeline import Tutor
 
-ENV_OVERRIDES = ("BOT_MODEL_PATH", "BOT_DATA_DIR", "DISCORD_API_BASE_URL", "DISCORD_GATEWAY_URL")
+ENV_OVERRIDES = (
+    "BOT_MODEL_PATH",
+    "BOT_DATA_DIR",
+    "BOT_DATABASE_URL",
+    "DISCORD_API_BASE_URL",
+    "DISCORD_GATEWAY_URL",
+)
 
 
 @pytest.fixture(autouse=True)
@@ -137,3 +148,86 @@ def test_missing_command_is_a_usage_error(capsys: pytest.CaptureFixture[str]) ->
         main([])
     assert info.value.code == 2
     assert "Traceback" not in capsys.readouterr().err
+
+
+DISCORD_ID = 123456789012345678  # shaped like a Discord snowflake
+
+
+# -- gaps: the feedback report -----------------------------------------------------------------
+
+
+def test_cli_gaps_on_a_fresh_data_dir_creates_nothing(
+    config_path: Path, config: Config, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["--config", str(config_path), "gaps", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["groups"] == [] and data["answers"] == 0 and data["enabled"] is True
+    assert main(["--config", str(config_path), "gaps"]) == 0
+    assert capsys.readouterr().out.startswith("Nothing yet")
+    assert not (config.data_dir / DB_NAME).exists()
+
+
+def test_cli_gaps_with_analytics_disabled_creates_no_db(
+    config_path: Path, config: Config, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config_path.write_text(config_path.read_text() + "analytics:\n  enabled: false\n")
+    assert main(["--config", str(config_path), "gaps", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["enabled"] is False and data["groups"] == []
+    assert not config.data_dir.exists()
+
+
+def test_cli_gaps_bad_days_is_one_clear_line(
+    config_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["--config", str(config_path), "gaps", "--days", "0"]) == 2
+    err = capsys.readouterr().err
+    assert err.strip() == "error: --days must be at least 1"
+
+
+async def test_cli_gaps_lists_what_the_pipeline_recorded(
+    config_path: Path, config: Config, tutor: Tutor, capsys: pytest.CaptureFixture[str]
+) -> None:
+    feedback = open_feedback(config)
+    retriever = tutor.library.retriever
+    unknown = await tutor.ask("what is a gpu?")
+    answered = await tutor.ask("what is inference?")
+    greeting = await tutor.ask("hello")
+    ids = [feedback.record(r, "terminal", retriever) for r in (unknown, answered, greeting)]
+    assert all(ids)
+    assert feedback.vote(ids[1], DISCORD_ID, helpful=False) == "Thanks — noted."
+    assert feedback.vote(ids[1], DISCORD_ID, helpful=True) == "Changed your vote to helpful."
+    assert feedback.vote(ids[1], DISCORD_ID, helpful=False) == "Changed your vote to not helpful."
+    feedback.close()
+
+    assert main(["--config", str(config_path), "gaps", "--json", "--days", "7"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["answers"] == 3 and data["days"] == 7
+    examples = {q: g for g in data["groups"] for q in g["examples"]}
+    assert examples["what is a gpu?"]["reasons"]["unknown"] == 1
+    assert examples["what is inference?"]["entry"] == "inference"
+    assert examples["what is inference?"]["reasons"]["not_helpful"] == 1
+    assert "hello" not in examples
+    assert main(["--config", str(config_path), "gaps"]) == 0
+    assert "what is a gpu?" in capsys.readouterr().out
+
+
+# -- the low-confidence line -------------------------------------------------------------------
+
+
+def result(question: str, kind: str = "answer", **fields: object) -> AnswerResult:
+    return AnswerResult(question=question, mode="ask", kind=kind, answer="…", **fields)
+
+
+def test_terminal_shows_a_line_when_the_notes_may_not_cover_the_question(
+    tutor: Tutor, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from bot.cli import _caveat, _print_result
+
+    unsure = result("what is a kv cache?", low_confidence=True)
+    sure = result("what is a kv cache?")
+    line = tutor.library.prompts.reply("low_confidence_note")
+    assert "may not fully cover" in line
+    assert _caveat(unsure, tutor) == line and _caveat(sure, tutor) is None
+    _print_result(unsure, False, caveat=_caveat(unsure, tutor))
+    assert f"({line})" in capsys.readouterr().out

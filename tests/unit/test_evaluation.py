@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from bot.errors import KnowledgeError
-from bot.evaluation import EvalItem, load_questions, score
+from bot.evaluation import EvalItem, EvalOutcome, load_questions, score, summarize
 
 ITEM = EvalItem(
     id="inf-1",
@@ -103,3 +103,15 @@ def test_file_that_is_not_a_list_is_named(tmp_path: Path) -> None:
 def test_empty_folder_is_an_error(tmp_path: Path) -> None:
     with pytest.raises(KnowledgeError, match="no question files found"):
         load_questions(tmp_path)
+
+
+def test_summary_counts_model_written_share_of_grounded_answers_only() -> None:
+    outcomes = [
+        EvalOutcome(ITEM, "a", True, answered=True, model_sentences=2),
+        EvalOutcome(ITEM, "b", False, ["missing"], answered=True, model_sentences=0),
+        EvalOutcome(ITEM, "Sorry, off topic", False, ["missing"], answered=False),
+    ]
+    summary = summarize(outcomes)
+    assert (summary["passed"], summary["total"], summary["answered"]) == (1, 3, 2)
+    assert summary["model_written_share"] == 0.5
+    assert [i["model_sentences"] for i in summary["items"]] == [2, 0, 0]

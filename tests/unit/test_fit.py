@@ -400,6 +400,11 @@ def test_parser_recognises_fit_questions(
         "how fast is 100 GB/s memory bandwidth?",
         "what does Q4_K_M mean?",
         "is my 8gb gpu slow?",
+        # memory the question reports and wants explained, or training: not "does it fit?"
+        "what could explain the jump in model memory from 11GB to 21GB?",
+        "can TensorFlow only allocate 4 GB of GPU memory?",
+        "fine-tuning a 7B model requires about 112 GB of VRAM, why?",
+        "I have 64 GB and the Qwen models give me 11 tokens a second",
         "",
     ],
 )

@@ -11,6 +11,7 @@ from scripted_backend import ScriptedBackend
 
 from bot.config import Config
 from bot.errors import KnowledgeError, ModelUnavailable
+from bot.formatting import figures_footer
 from bot.pipeline import DEFAULT_SUGGESTIONS, AnswerResult, Conversation, Library, Source, Tutor
 
 from .conftest import ENTRIES, write_yaml
@@ -555,3 +556,39 @@ async def test_a_full_queue_answers_busy_with_a_time_to_retry(
     result = await tutor.ask("what is inference?", asker=9)
     assert result.kind == "queue_full"
     assert result.answer.startswith(reply_prefix(library, "queue_full"))
+
+
+# -- the model unavailable (a remote server, say): the notes, then the model again -------------
+class FlakyServer(ScriptedBackend):
+    """Fails the way OpenAIBackend does while its server is down, until `down` is cleared."""
+
+    def __init__(self) -> None:
+        super().__init__([NOVEL])
+        self.down = True
+
+    def stream(self, *args, **kwargs):
+        if self.down:
+            yield "A"  # a piece arrived, then the connection went
+            raise ModelUnavailable("the connection to the model server was lost mid-answer")
+        yield from super().stream(*args, **kwargs)
+
+
+async def test_unavailable_model_gets_the_notes_with_a_note_then_the_model_again(
+    config: Config, library: Library
+) -> None:
+    backend = FlakyServer()
+    tutor = Tutor(config, library, backend)
+    await tutor.start()
+    try:
+        down = await tutor.ask("what is inference?")
+        backend.down = False
+        back = await tutor.ask("what is inference?")
+    finally:
+        tutor.close()
+    assert down.grounded and down.fallback
+    assert down.answer.startswith(ENTRIES["inference"]["definition"])
+    assert down.model_error == "the connection to the model server was lost mid-answer"
+    assert down.note == library.prompts.reply("model_unavailable", reason=down.model_error)
+    assert "curated text (model unavailable)" in figures_footer(down)
+    assert back.model_error is None and not back.fallback
+    assert back.model_sentences == 1 and back.answer.startswith(NOVEL[:-1])

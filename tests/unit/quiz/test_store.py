@@ -10,13 +10,14 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from quiz_helpers import ALICE, BOB, CAROL, CHANNEL, GUILD, right_index, wrong_index
 from sqlalchemy.exc import IntegrityError
 from storage_helpers import set_schema_version, table_names
 
 from bot.quiz.bank import QuizBank
 from bot.quiz.engine import QuizEngine
 from bot.quiz.store import SCHEMA_VERSION, Award, ScoreStore, StoreError
+
+from .quiz_helpers import ALICE, BOB, CAROL, CHANNEL, GUILD, right_index, wrong_index
 
 T0 = 1_700_000_000.0
 BIG_GUILD = 1300000000000000001  # Discord ids need 64 bits

@@ -1,23 +1,18 @@
-"""The answers cog's handlers (slash commands, autocomplete, /reload, mentions and DMs,
-the related-entry button) against fake interactions and messages, with a real Tutor on
-ScriptedBackend; and how every dynamic button reaches its cog."""
+"""The answers cog's handlers (slash commands, autocomplete, /reload, mentions and DMs, an
+entry that is gone) against fake interactions and messages, with a real Tutor on
+ScriptedBackend."""
 
 from __future__ import annotations
 
 from typing import Any
 
-import pytest
 from scripted_backend import ScriptedBackend
 
-from bot.discord_app.cogs import answers, feedback, quiz, settings
-from bot.discord_app.cogs.answers import AnswersCog, RelatedButton
-from bot.discord_app.cogs.feedback import FeedbackButton, FeedbackCog
-from bot.discord_app.cogs.quiz import QuizAnswerButton
-from bot.discord_app.deps import BotDeps, deps_of
+from bot.discord_app.cogs.answers import AnswersCog
 from bot.discord_app.ui import NO_MENTIONS
 from bot.guild_settings import GuildSettingsService
 
-from .fakes import (
+from ...fakes import (
     FakeChannel,
     FakeClient,
     FakeGuild,
@@ -29,18 +24,6 @@ from .fakes import (
 
 NOVEL = "A chatbot reply is produced by inference on a model that finished training months earlier."
 ASKER = FakeUser(42)
-
-
-@pytest.fixture
-def client() -> FakeClient:
-    return FakeClient()
-
-
-@pytest.fixture
-def cog(client: FakeClient, deps: BotDeps) -> AnswersCog:
-    cog = AnswersCog(client, deps)  # type: ignore[arg-type]
-    client.cogs["Answers"] = cog
-    return cog
 
 
 async def call(command: Any, cog: Any, *args: Any) -> None:
@@ -112,19 +95,7 @@ async def test_reload_is_for_the_owner_only(cog: AnswersCog, client: FakeClient)
     assert owner.followup.sent[0].content == "Reloaded 4 knowledge entries and the prompts."
 
 
-# -- the related-entry button -----------------------------------------------------------------
-async def test_a_related_button_explains_its_entry_to_the_presser(
-    cog: AnswersCog, client: FakeClient
-) -> None:
-    interaction = FakeInteraction(ASKER, client=client)
-    await RelatedButton("training", "Training").callback(interaction)  # type: ignore[arg-type]
-    assert interaction.response.deferred == {"ephemeral": True, "thinking": True}
-    [sent] = interaction.followup.sent
-    assert sent.kwargs["embed"].title == "Training"
-    assert sent.kwargs["ephemeral"] is True
-    assert "view" not in sent.kwargs  # no feedback recorded, and no related buttons here
-
-
+# -- an entry asked for by its related-entry button ---------------------------------------------
 async def test_a_related_button_for_a_removed_entry_says_so(cog: AnswersCog) -> None:
     interaction = FakeInteraction(ASKER)
     await cog.explain_entry(interaction, "no-such-entry")  # type: ignore[arg-type]
@@ -197,58 +168,3 @@ async def test_mentions_outside_the_listed_channels_are_ignored(
     in_thread.mentions.append(client.user)
     await cog.on_message(in_thread)  # type: ignore[arg-type]
     assert in_thread.replies
-
-
-# -- every button kind reaches its cog the same way -----------------------------------------------
-class Recorder:
-    def __init__(self) -> None:
-        self.calls: list[tuple[str, tuple[Any, ...]]] = []
-
-    def __getattr__(self, name: str) -> Any:
-        async def handler(interaction: Any, *args: Any) -> None:
-            self.calls.append((name, args))
-
-        return handler
-
-
-@pytest.mark.parametrize(
-    ("button", "cog_name", "call_made"),
-    [
-        (RelatedButton("training"), "Answers", ("explain_entry", ("training",))),
-        (FeedbackButton(7, False), "Feedback", ("record_vote", (7, False))),
-        (QuizAnswerButton(3, 2, 1, "B"), "Quiz", ("on_answer", (3, 2, 1))),
-    ],
-)
-async def test_each_button_routes_its_press_through_its_cog(
-    button: Any, cog_name: str, call_made: tuple[str, tuple[Any, ...]]
-) -> None:
-    recorder = Recorder()
-    await button.callback(FakeInteraction(ASKER, client=FakeClient({cog_name: recorder})))
-    assert recorder.calls == [call_made]
-    await button.callback(FakeInteraction(ASKER, client=FakeClient()))  # cog not loaded: no-op
-
-
-async def test_a_vote_without_feedback_is_thanked_privately(deps: BotDeps) -> None:
-    cog = FeedbackCog(FakeClient(), deps)  # type: ignore[arg-type]
-    interaction = FakeInteraction(ASKER)
-    await cog.record_vote(interaction, 1, True)  # type: ignore[arg-type]
-    [sent] = interaction.response.sent
-    assert sent.content == "Thanks! Feedback isn't recorded on this bot."
-    assert sent.kwargs["ephemeral"] is True
-
-
-# -- the extensions' setup ------------------------------------------------------------------------
-async def test_each_extension_registers_its_buttons_and_its_cog(deps: BotDeps) -> None:
-    client = FakeClient()
-    client.deps = deps
-    await answers.setup(client)  # type: ignore[arg-type]
-    await feedback.setup(client)  # type: ignore[arg-type]
-    await settings.setup(client)  # type: ignore[arg-type]
-    assert client.dynamic_items == [RelatedButton, FeedbackButton]
-    assert set(client.cogs) == {"Answers", "Feedback", "Settings"}
-    assert quiz.setup is not None  # the quiz needs a real engine: see tests/e2e
-
-
-def test_a_bot_without_deps_is_refused() -> None:
-    with pytest.raises(TypeError, match="carries no BotDeps"):
-        deps_of(FakeClient())

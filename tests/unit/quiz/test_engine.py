@@ -6,17 +6,6 @@ import asyncio
 import random
 
 import pytest
-from quiz_helpers import (
-    ALICE,
-    BOB,
-    CAROL,
-    CHANNEL,
-    GUILD,
-    MOD,
-    make_question,
-    right_index,
-    wrong_index,
-)
 
 from bot.errors import BotError
 from bot.quiz.bank import InvalidQuizRequest, QuizBank, QuizError
@@ -33,6 +22,18 @@ from bot.quiz.engine import (
     points_for,
 )
 from bot.quiz.store import ScoreStore
+
+from .quiz_helpers import (
+    ALICE,
+    BOB,
+    CAROL,
+    CHANNEL,
+    GUILD,
+    MOD,
+    make_question,
+    right_index,
+    wrong_index,
+)
 
 T0 = 1_000.0
 

@@ -14,7 +14,7 @@ from bot.discord_app.ui import ANSWER_COLOUR
 from bot.formatting import CURSOR, figures_footer
 from bot.pipeline import AnswerResult, Conversation, Tutor
 
-from .fakes import FakeSurface
+from ...fakes import FakeSurface
 
 NOVEL = "A chatbot reply is produced by inference on a model that finished training months earlier."
 LONG = " ".join([NOVEL] * 4)

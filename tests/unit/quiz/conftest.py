@@ -7,11 +7,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from quiz_helpers import make_question
 
 from bot.quiz.bank import QuizBank
 from bot.quiz.engine import QuizEngine
 from bot.quiz.store import ScoreStore
+
+from .quiz_helpers import make_question
 
 
 @pytest.fixture

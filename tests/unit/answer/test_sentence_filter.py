@@ -1,0 +1,107 @@
+"""bot.answer.sentence_filter: yes/no questions, the expected polarity, and the filter that
+passes, tidies or drops each sentence of the model (fixture knowledge)."""
+
+from __future__ import annotations
+
+from bot.answer.compose import Notes
+from bot.answer.passages import build_passages
+from bot.answer.sentence_filter import (
+    SentenceFilter,
+    asks_yes_no,
+    expected_polarity,
+    is_alternative,
+)
+from bot.answer.tuning import DEFAULT_TUNING
+from bot.knowledge import KnowledgeBase
+from bot.pipeline import Library
+
+
+def test_yes_no_and_either_or_questions_are_told_apart() -> None:
+    assert asks_yes_no("does the kv cache change the answer?")
+    assert asks_yes_no("2x 3090 = twice the tokens/s right?")
+    assert not asks_yes_no("how much memory does a 7b model need")
+    assert is_alternative("is RLHF inference or training?")
+
+
+def test_polarity_comes_only_from_a_faq_asking_the_same_thing(kb: KnowledgeBase) -> None:
+    faq = next(p for p in build_passages(kb) if p.id == "inference#faq0")
+    notes = Notes((faq,))
+    same = "does the model learn from my questions?"
+    assert expected_polarity(notes, True, False, same) is False
+    assert expected_polarity(notes, True, False, "is quantization lossless?") is None
+    assert expected_polarity(notes, False, False, same) is None
+
+
+def make_filter(
+    library: Library, kb: KnowledgeBase, question: str, polarity=None
+) -> SentenceFilter:
+    passages = tuple(p for p in build_passages(kb) if p.entry_id == "inference")[:4]
+    return SentenceFilter(
+        Notes(passages),
+        library.false_claims,
+        polarity is not None,
+        DEFAULT_TUNING.min_novelty,
+        question=question,
+        min_support=DEFAULT_TUNING.min_support,
+        polarity=polarity,
+    )
+
+
+def test_filter_passes_a_supported_sentence_with_its_citation(
+    library: Library, kb: KnowledgeBase
+) -> None:
+    f = make_filter(library, kb, "what is inference?")
+    accepted = f.feed("Inference is running an already trained model on new input. ")
+    assert [a.citations for a in accepted] == [(1,)]
+    assert accepted[0].text.endswith("input [1].")
+
+
+def test_filter_drops_a_misconception(library: Library, kb: KnowledgeBase) -> None:
+    f = make_filter(library, kb, "what is inference?")
+    assert f.feed("The model learns during inference from every question. ") == []
+    assert f.rejected[0].contradiction
+
+
+def test_filter_drops_the_wrong_yes(library: Library, kb: KnowledgeBase) -> None:
+    f = make_filter(library, kb, "does the model learn during inference?", polarity=False)
+    assert f.feed("Yes, the weights stay frozen during inference. ") == []
+    assert "wrong answer" in f.rejected[0].reason
+
+
+def test_filter_accepts_the_notes_no_restated(library: Library, kb: KnowledgeBase) -> None:
+    f = make_filter(library, kb, "does the model learn from my questions?", polarity=False)
+    assert f.feed("No, the model does not learn from your questions. ")
+
+
+def test_filter_strips_markdown_and_talk_about_the_notes(
+    library: Library, kb: KnowledgeBase
+) -> None:
+    f = make_filter(library, kb, "what is inference?")
+    accepted = f.feed("**The notes state that** inference is running an already trained model. ")
+    assert accepted and accepted[0].text.startswith("Inference is running")
+
+
+def test_filter_rejects_an_unfinished_sentence(library: Library, kb: KnowledgeBase) -> None:
+    f = make_filter(library, kb, "what is inference?")
+    f.feed("Inference is running an already")
+    assert f.finish() == []
+    assert f.rejected[-1].reason == "unfinished sentence"
+
+
+def test_filter_drops_a_sentence_that_only_restates_the_question(
+    library: Library, kb: KnowledgeBase
+) -> None:
+    question = "Why is my trained model so slow on new input?"
+    f = make_filter(library, kb, question)
+    assert f.feed("My trained model is slow on new input. ") == []
+    assert f.rejected[-1].reason == "restates the question instead of answering"
+    accepted = f.feed("Inference is running an already trained model on new input. ")
+    assert len(accepted) == 1
+
+
+def test_the_notes_yes_no_in_the_question_words_is_no_echo(
+    library: Library, kb: KnowledgeBase
+) -> None:
+    f = make_filter(library, kb, "does the model learn from my questions?", polarity=False)
+    accepted = f.feed("No, the model does not learn from my questions. ")
+    assert len(accepted) == 1, f.rejected
