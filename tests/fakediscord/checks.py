@@ -8,8 +8,6 @@ from collections.abc import Callable
 from typing import Any
 
 from .constants import (
-    ATTACHMENT_SIZE_LIMIT,
-    FLAG_COMPONENTS_V2,
     FLAG_LOADING,
     ROLE_MENTION_RE,
     USER_MENTION_RE,
@@ -70,14 +68,7 @@ class ChecksMixin:
             if isinstance(value, str) and len(value) > limit:
                 bad(path, "BASE_TYPE_MAX_LENGTH", f"Must be {limit} or fewer in length.")
 
-        content = payload.get("content")
-        if content is not None and not isinstance(content, str):
-            bad("content", "BASE_TYPE_STRING", "Could not interpret value as string.")
-        max_len("content", content, 2000)
-        flags = payload.get("flags")
-        if flags is None and existing is not None:
-            flags = existing.get("flags", 0)
-        v2 = bool((flags or 0) & FLAG_COMPONENTS_V2)
+        max_len("content", payload.get("content"), 2000)
 
         embeds = payload.get("embeds")
         if embeds is not None:
@@ -112,19 +103,7 @@ class ChecksMixin:
 
         components = payload.get("components")
         if components is not None:
-            self._check_components(components, v2, bad)
-            if v2 and (payload.get("content") or payload.get("embeds")):
-                bad(
-                    "content",
-                    "MESSAGE_CANNOT_USE_LEGACY_FIELDS_WITH_COMPONENTS_V2",
-                    "The 'content' and 'embeds' fields cannot be used with components v2",
-                )
-
-        for i, f in enumerate(files or []):
-            if f["size"] > ATTACHMENT_SIZE_LIMIT:
-                raise _ApiError(413, 40005, "Request entity too large")
-            if not f["filename"]:
-                bad(f"files.{i}", "BASE_TYPE_REQUIRED", "File name is required")
+            self._check_components(components, bad)
 
         if problems:
             for path, _code, message in problems:
@@ -140,12 +119,7 @@ class ChecksMixin:
         has_files = bool(files) or bool(merged.get("attachments"))
         loading = existing is not None and existing.get("flags", 0) & FLAG_LOADING
         if not (
-            merged.get("content")
-            or merged.get("embeds")
-            or merged.get("components")
-            or has_files
-            or payload.get("poll")
-            or payload.get("sticker_ids")
+            merged.get("content") or merged.get("embeds") or merged.get("components") or has_files
         ) and (creating or "content" in payload or loading):
             self._violation(f"{where}: empty message (no content, embeds, components or files)")
             raise _ApiError(400, 50006, "Cannot send an empty message")
@@ -156,57 +130,46 @@ class ChecksMixin:
     def _describe(payload: dict[str, Any], path: str) -> str:
         node: Any = payload
         for part in path.split("."):
-            if isinstance(node, list) and part.isdigit() and int(part) < len(node):
+            if isinstance(node, list) and part.isdigit():
                 node = node[int(part)]
-            elif isinstance(node, dict) and part in node:
-                node = node[part]
-            else:
-                return ""
-        if isinstance(node, str):
-            return f" (length {len(node)})"
-        if isinstance(node, list) and path != "embeds":
-            return f" ({len(node)} items)"
-        return ""
+            elif isinstance(node, dict):
+                node = node.get(part)
+        return f" (length {len(node)})" if isinstance(node, str) else ""
 
     @staticmethod
     def _check_components(
-        components: list[dict[str, Any]], v2: bool, bad: Callable[[str, str, str], None]
+        components: list[dict[str, Any]], bad: Callable[[str, str, str], None]
     ) -> None:
         seen_ids: set[str] = set()
-        if not v2:
-            if len(components) > 5:
-                bad("components", "BASE_TYPE_MAX_LENGTH", "Must be 5 or fewer in length.")
-            for i, row in enumerate(components):
-                if row.get("type") != 1:
-                    bad(
-                        f"components.{i}.type",
-                        "BASE_TYPE_CHOICES",
-                        "Top-level components must be action rows (type 1).",
-                    )
-                    continue
-                children = row.get("components") or []
-                if not children:
-                    bad(
-                        f"components.{i}.components",
-                        "BASE_TYPE_MIN_LENGTH",
-                        "Must be 1 or more in length.",
-                    )
-                if len(children) > 5:
-                    bad(
-                        f"components.{i}.components",
-                        "BASE_TYPE_MAX_LENGTH",
-                        "Must be 5 or fewer in length.",
-                    )
-                if any(c.get("type") in (3, 5, 6, 7, 8) for c in children) and len(children) > 1:
-                    bad(
-                        f"components.{i}.components",
-                        "COMPONENT_LAYOUT_WIDTH_EXCEEDED",
-                        "A select menu must be alone in its action row.",
-                    )
-        else:
-            total = sum(1 for _ in _walk_components(components))
-            if total > 40:
-                bad("components", "BASE_TYPE_MAX_LENGTH", "Must be 40 or fewer in total.")
+        if len(components) > 5:
+            bad("components", "BASE_TYPE_MAX_LENGTH", "Must be 5 or fewer in length.")
+        for i, row in enumerate(components):
+            if row.get("type") != 1:
+                bad(
+                    f"components.{i}.type",
+                    "BASE_TYPE_CHOICES",
+                    "Top-level components must be action rows (type 1).",
+                )
+                continue
+            children = row.get("components") or []
+            if not children:
+                bad(
+                    f"components.{i}.components",
+                    "BASE_TYPE_MIN_LENGTH",
+                    "Must be 1 or more in length.",
+                )
+            if len(children) > 5:
+                bad(
+                    f"components.{i}.components",
+                    "BASE_TYPE_MAX_LENGTH",
+                    "Must be 5 or fewer in length.",
+                )
+            if any(c.get("type") in (3, 5, 6, 7, 8) for c in children) and len(children) > 1:
+                bad(
+                    f"components.{i}.components",
+                    "COMPONENT_LAYOUT_WIDTH_EXCEEDED",
+                    "A select menu must be alone in its action row.",
+                )
         for comp in _walk_components(components):
             ctype = comp.get("type")
             cid = comp.get("custom_id")
@@ -232,48 +195,14 @@ class ChecksMixin:
                         "BASE_TYPE_MAX_LENGTH",
                         f"Button label of length {len(label)} must be 80 or fewer in length.",
                     )
-                style = comp.get("style")
-                if style == 5 and not comp.get("url"):
-                    bad("components.url", "BASE_TYPE_REQUIRED", "Link buttons need a url.")
-                if style not in (5, 6) and not cid:
+                if not cid:
                     bad("components.custom_id", "BASE_TYPE_REQUIRED", "Buttons need a custom_id.")
-                if not label and not comp.get("emoji") and style != 6:
+                if not label and not comp.get("emoji"):
                     bad(
                         "components.label",
                         "BASE_TYPE_REQUIRED",
                         "Buttons need a label or an emoji.",
                     )
-            elif ctype == 3:
-                options = comp.get("options") or []
-                if not 1 <= len(options) <= 25:
-                    bad(
-                        "components.options",
-                        "BASE_TYPE_BAD_LENGTH",
-                        "Select menus need 1 to 25 options.",
-                    )
-                for opt in options:
-                    for key in ("label", "value", "description"):
-                        value = opt.get(key)
-                        if isinstance(value, str) and len(value) > 100:
-                            bad(
-                                f"components.options.{key}",
-                                "BASE_TYPE_MAX_LENGTH",
-                                "Must be 100 or fewer in length.",
-                            )
-            if ctype in (3, 5, 6, 7, 8):
-                placeholder = comp.get("placeholder")
-                if isinstance(placeholder, str) and len(placeholder) > 150:
-                    bad(
-                        "components.placeholder",
-                        "BASE_TYPE_MAX_LENGTH",
-                        "Must be 150 or fewer in length.",
-                    )
-            if ctype == 4:
-                bad(
-                    "components.type",
-                    "COMPONENT_TYPE_INVALID",
-                    "Text inputs are only valid in modals.",
-                )
 
     def _check_mentions(self, payload: dict[str, Any], where: str) -> None:
         allowed = payload.get("allowed_mentions")

@@ -3,19 +3,14 @@
 from __future__ import annotations
 
 import copy
-import re
 from typing import Any
 
 from aiohttp import web
 
 from .constants import (
     COMMAND_NAME_RE,
-    OPT_BOOLEAN,
     OPT_CHANNEL,
     OPT_INTEGER,
-    OPT_MENTIONABLE,
-    OPT_NUMBER,
-    OPT_ROLE,
     OPT_STRING,
     OPT_SUB_COMMAND,
     OPT_SUB_COMMAND_GROUP,
@@ -31,18 +26,16 @@ from .models import (
 class CommandsMixin:
     """A part of :class:`~fakediscord.server.FakeDiscord` (the module docstring says which)."""
 
-    def _find_command(
-        self, name: str, guild: bool, ctype: int = 1, channel_id: Any = None
-    ) -> dict[str, Any]:
+    def _find_command(self, name: str, guild: bool, channel_id: Any = None) -> dict[str, Any]:
         if guild:
             channel = self.channels.get(channel_id or self.channel_id)
             gid = channel["guild_id"] if channel else self.guild_id
             gcmds = self.guild_commands.get(gid, {})
             for cmd in gcmds.values():
-                if cmd["name"] == name and cmd.get("type", 1) == ctype:
+                if cmd["name"] == name:
                     return cmd
         for cmd in self.commands.values():
-            if cmd["name"] == name and cmd.get("type", 1) == ctype:
+            if cmd["name"] == name:
                 if not guild and (
                     cmd.get("dm_permission") is False
                     or (cmd.get("contexts") is not None and 1 not in cmd["contexts"])
@@ -65,39 +58,17 @@ class CommandsMixin:
         if otype == OPT_STRING:
             if not isinstance(value, str):
                 raise AssertionError(f"option {name!r} is a string option, got {value!r}")
-            if "min_length" in opt and len(value) < opt["min_length"]:
-                raise AssertionError(f"option {name!r} is shorter than {opt['min_length']}")
-            if "max_length" in opt and len(value) > opt["max_length"]:
-                raise AssertionError(f"option {name!r} is longer than {opt['max_length']}")
         elif otype == OPT_INTEGER:
-            if isinstance(value, str) and re.fullmatch(r"-?\d+", value):
-                value = int(value)
             if isinstance(value, bool) or not isinstance(value, int):
                 raise AssertionError(f"option {name!r} is an integer option, got {value!r}")
-        elif otype == OPT_NUMBER:
-            if isinstance(value, bool) or not isinstance(value, int | float):
-                raise AssertionError(f"option {name!r} is a number option, got {value!r}")
-        elif otype == OPT_BOOLEAN:
-            if not isinstance(value, bool):
-                raise AssertionError(f"option {name!r} is a boolean option, got {value!r}")
-        elif otype in (OPT_USER, OPT_MENTIONABLE) and not (
-            otype == OPT_MENTIONABLE and str(value) in self.roles
-        ):
+        elif otype == OPT_USER:
             user = self._resolve_user(value)
             value = user["id"]
             resolved.setdefault("users", {})[value] = user
             member = self._member_payload(value, with_user=False)
-            if guild and member is not None:
+            if guild:
                 member["permissions"] = str(self._permissions(value))
                 resolved.setdefault("members", {})[value] = member
-        elif otype in (OPT_ROLE, OPT_MENTIONABLE):
-            role = self.roles.get(value) or next(
-                (r for r in self.roles.values() if r["name"] == value), None
-            )
-            if role is None:
-                raise AssertionError(f"option {name!r}: unknown role {value!r}")
-            value = role["id"]
-            resolved.setdefault("roles", {})[value] = role
         elif otype == OPT_CHANNEL:
             channel = self.channels.get(value) or next(
                 (c for c in self.channels.values() if c["name"] == value), None
@@ -110,7 +81,7 @@ class CommandsMixin:
             } | {"permissions": str(P_ALL)}
         else:
             raise AssertionError(f"option {name!r}: option type {otype} is not supported")
-        if otype in (OPT_INTEGER, OPT_NUMBER):
+        if otype == OPT_INTEGER:
             if "min_value" in opt and value < opt["min_value"]:
                 raise AssertionError(f"option {name!r} is below {opt['min_value']}")
             if "max_value" in opt and value > opt["max_value"]:
@@ -186,7 +157,7 @@ class CommandsMixin:
         data: dict[str, Any] = {
             "id": cmd["id"],
             "name": cmd["name"],
-            "type": cmd.get("type", 1),
+            "type": 1,
             "options": nested,
         }
         if cmd.get("guild_id"):
@@ -201,14 +172,13 @@ class CommandsMixin:
 
     def _validate_command(self, cmd: dict[str, Any], index: int) -> list[tuple[str, str, str]]:
         problems: list[tuple[str, str, str]] = []
-        ctype = cmd.get("type", 1)
         name = cmd.get("name")
         if not isinstance(name, str) or not 1 <= len(name) <= 32:
             problems.append((f"{index}.name", "BASE_TYPE_BAD_LENGTH", "Must be 1-32 characters"))
-        elif ctype == 1 and (not COMMAND_NAME_RE.match(name) or name != name.lower()):
+        elif not COMMAND_NAME_RE.match(name) or name != name.lower():
             problems.append((f"{index}.name", "APPLICATION_COMMAND_INVALID_NAME", "Invalid name"))
         description = cmd.get("description", "")
-        if ctype == 1 and not 1 <= len(description or "") <= 100:
+        if not 1 <= len(description or "") <= 100:
             problems.append(
                 (f"{index}.description", "BASE_TYPE_BAD_LENGTH", "Must be 1-100 characters")
             )
@@ -250,7 +220,7 @@ class CommandsMixin:
     def _store_commands(
         self, table: dict[str, dict[str, Any]], payload: list[dict[str, Any]], guild_id: Any
     ) -> list[dict[str, Any]]:
-        old = {(c["name"], c.get("type", 1)): c for c in table.values()}
+        old = {c["name"]: c for c in table.values()}
         table.clear()
         stored = []
         for cmd in payload:
@@ -260,12 +230,11 @@ class CommandsMixin:
     def _store_one(
         self,
         table: dict[str, dict[str, Any]],
-        old: dict[tuple[str, int], dict[str, Any]],
+        old: dict[str, dict[str, Any]],
         cmd: dict[str, Any],
         guild_id: Any,
     ) -> dict[str, Any]:
-        ctype = cmd.get("type", 1)
-        previous = old.get((cmd["name"], ctype))
+        previous = old.get(cmd["name"])
         entry = copy.deepcopy(cmd)
         entry.setdefault("type", 1)
         entry.setdefault("description", "")
@@ -280,8 +249,7 @@ class CommandsMixin:
         else:
             entry.setdefault("contexts", None)
             entry.setdefault("integration_types", [0])
-        key = entry["name"] if ctype == 1 else f"{entry['name']} (type {ctype})"
-        table[key] = entry
+        table[entry["name"]] = entry
         return entry
 
     def _command_table(self, params: dict[str, str]) -> tuple[dict[str, Any], Any]:
@@ -297,10 +265,6 @@ class CommandsMixin:
         self, request: web.Request, params: dict, body: Any, files: list
     ) -> Any:
         table, guild_id = self._command_table(params)
-        if not isinstance(body, list):
-            raise _ApiError(400, 50035, "Invalid Form Body")
-        if len(body) > 100:
-            raise _ApiError(400, 30032, "Maximum number of application commands reached (100)")
         problems = [p for i, cmd in enumerate(body) for p in self._validate_command(cmd, i)]
         if problems:
             for path, _code, message in problems:
@@ -311,36 +275,3 @@ class CommandsMixin:
             {"time": self._now(), "guild_id": guild_id, "names": [c["name"] for c in stored]}
         )
         return self._json(stored)
-
-    async def _h_get_commands(
-        self, request: web.Request, params: dict, body: Any, files: list
-    ) -> Any:
-        table, _ = self._command_table(params)
-        return self._json(list(table.values()))
-
-    async def _h_post_command(
-        self, request: web.Request, params: dict, body: Any, files: list
-    ) -> Any:
-        table, guild_id = self._command_table(params)
-        problems = self._validate_command(body or {}, 0)
-        if problems:
-            raise _ApiError(400, 50035, "Invalid Form Body", _errors_tree(problems))
-        old = {(c["name"], c.get("type", 1)): c for c in table.values()}
-        entry = self._store_one(table, old, body, guild_id)
-        self.syncs.append({"time": self._now(), "guild_id": guild_id, "names": [entry["name"]]})
-        return self._json(entry, 201)
-
-    async def _h_delete_command(
-        self, request: web.Request, params: dict, body: Any, files: list
-    ) -> Any:
-        table, _ = self._command_table(params)
-        for key, cmd in list(table.items()):
-            if cmd["id"] == params["command_id"]:
-                del table[key]
-                return web.Response(status=204)
-        raise _ApiError(404, 10063, "Unknown application command")
-
-    async def _h_command_permissions(
-        self, request: web.Request, params: dict, body: Any, files: list
-    ) -> Any:
-        return self._json([])

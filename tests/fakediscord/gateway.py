@@ -13,9 +13,6 @@ from aiohttp import WSMsgType, web
 from .constants import (
     FLAG_EPHEMERAL,
     GATEWAY_OPS,
-    INTENT_DIRECT_MESSAGES,
-    INTENT_GUILD_MEMBERS,
-    INTENT_GUILD_MESSAGES,
     PRIVILEGED_INTENTS,
 )
 from .models import (
@@ -47,11 +44,6 @@ class GatewayMixin:
         conn = self._live_conn(guild_id)
         return conn.session if conn else None
 
-    @property
-    def intents(self) -> int | None:
-        """The intents of the latest IDENTIFY (``None`` before the bot identified)."""
-        return self.identifies[-1]["intents"] if self.identifies else None
-
     async def _ws_handler(self, request: web.Request) -> web.StreamResponse:
         ws = web.WebSocketResponse(max_msg_size=0, autoping=True)
         await ws.prepare(request)
@@ -75,10 +67,6 @@ class GatewayMixin:
             async for msg in ws:
                 if msg.type == WSMsgType.TEXT:
                     await self._on_gateway_message(conn, msg.data)
-                elif msg.type == WSMsgType.BINARY:
-                    self._violation("gateway: the client sent a binary frame (expected JSON text)")
-                elif msg.type == WSMsgType.ERROR:
-                    break
         finally:
             conn.closed = True
             if conn.session is not None and conn.session.conn is conn:
@@ -90,11 +78,7 @@ class GatewayMixin:
         return ws
 
     async def _on_gateway_message(self, conn: _Conn, raw: str) -> None:
-        try:
-            msg = json.loads(raw)
-        except ValueError:
-            self._violation(f"gateway: invalid JSON frame {raw[:100]!r}")
-            return
+        msg = json.loads(raw)
         op = msg.get("op")
         data = msg.get("d")
         now = self._now()
@@ -108,10 +92,6 @@ class GatewayMixin:
             await self._on_identify(conn, data or {})
         elif op == 6:
             await self._on_resume(conn, data or {})
-        elif op == 8:
-            await self._on_request_members(conn, data or {})
-        elif op == 3:
-            self.presence_updates.append(data)
         self._notify()
 
     async def _on_identify(self, conn: _Conn, data: dict[str, Any]) -> None:
@@ -126,10 +106,7 @@ class GatewayMixin:
         if data.get("token") != self.token:
             await conn.ws.close(code=4004, message=b"Authentication failed.")
             return
-        intents = data.get("intents")
-        if not isinstance(intents, int):
-            await conn.ws.close(code=4013, message=b"Invalid intent(s).")
-            return
+        intents = int(data.get("intents") or 0)
         if intents & PRIVILEGED_INTENTS & ~self.allowed_privileged_intents:
             await conn.ws.close(code=4014, message=b"Disallowed intent(s).")
             return
@@ -176,10 +153,7 @@ class GatewayMixin:
         if data.get("token") != self.token:
             await conn.ws.close(code=4004, message=b"Authentication failed.")
             return
-        session = self._sessions.get(data.get("session_id") or "")
-        if session is None:
-            await conn.ws.send_str(json.dumps({"op": 9, "d": False, "s": None, "t": None}))
-            return
+        session = self._sessions[data.get("session_id") or ""]
         session.conn = conn
         conn.session = session
         last = data.get("seq") or 0
@@ -187,44 +161,6 @@ class GatewayMixin:
             if seq > last:
                 await conn.ws.send_str(frame)
         await self._send_dispatch(session, "RESUMED", {"_trace": ["fake-gateway"]})
-
-    async def _on_request_members(self, conn: _Conn, data: dict[str, Any]) -> None:
-        if conn.session is None:
-            return
-        if not conn.session.intents & INTENT_GUILD_MEMBERS and not data.get("user_ids"):
-            await conn.ws.close(code=4013, message=b"Invalid intent(s).")
-            return
-        query = (data.get("query") or "").lower()
-        user_ids = data.get("user_ids")
-        if user_ids is not None and not isinstance(user_ids, list):
-            user_ids = [user_ids]
-        members = []
-        not_found = []
-        if user_ids is not None:
-            for uid in user_ids:
-                member = self._member_payload(uid)
-                if member is None:
-                    not_found.append(str(uid))
-                else:
-                    members.append(member)
-        else:
-            for uid in self.members:
-                if self.users[uid]["username"].lower().startswith(query):
-                    members.append(self._member_payload(uid))
-            if data.get("limit"):
-                members = members[: int(data["limit"])]
-        chunk: dict[str, Any] = {
-            "guild_id": str(data.get("guild_id")),
-            "members": members,
-            "chunk_index": 0,
-            "chunk_count": 1,
-            "not_found": not_found,
-        }
-        if data.get("presences"):
-            chunk["presences"] = []
-        if data.get("nonce") is not None:
-            chunk["nonce"] = data["nonce"]
-        await self._send_dispatch(conn.session, "GUILD_MEMBERS_CHUNK", chunk)
 
     async def _send_dispatch(self, session: _Session, event: str, data: dict[str, Any]) -> None:
         session.seq += 1
@@ -238,41 +174,20 @@ class GatewayMixin:
                 await conn.ws.send_str(frame)
         self._notify()
 
-    async def _dispatch(self, event: str, data: dict[str, Any], guild_id: Any = None) -> bool:
-        session = self._session_for(guild_id)
-        if session is None:
-            return False
-        await self._send_dispatch(session, event, data)
-        return True
-
     async def _echo(self, event: str, message: dict[str, Any]) -> None:
         """Dispatches the bot's own message create/update/delete, as Discord does."""
-        if not self.echo_bot_messages:
-            return
         guild_id = message.get("guild_id")
         session = self._session_for(guild_id)
-        if session is None:
+        if session is None or message.get("flags", 0) & FLAG_EPHEMERAL:
             return
-        needed = INTENT_GUILD_MESSAGES if guild_id else INTENT_DIRECT_MESSAGES
-        if not session.intents & needed:
-            return
-        if message.get("flags", 0) & FLAG_EPHEMERAL:
-            return
-        if event == "MESSAGE_DELETE":
-            data = {"id": message["id"], "channel_id": message["channel_id"]}
-            if guild_id:
-                data["guild_id"] = guild_id
-        else:
-            data = copy.deepcopy(message)
-        await self._send_dispatch(session, event, data)
+        await self._send_dispatch(session, event, copy.deepcopy(message))
 
-    async def reconnect(self, *, op: int = 7) -> None:
-        """Asks the bot to reconnect (op 7; ``op=9`` sends a resumable INVALID_SESSION)."""
+    async def reconnect(self) -> None:
+        """Asks the bot to reconnect (op 7 RECONNECT); it resumes its session."""
         await self.wait_ready()
         conn = self._live_conn()
         assert conn is not None
-        frame = {"op": op, "d": True if op == 9 else None, "s": None, "t": None}
-        await conn.ws.send_str(json.dumps(frame))
+        await conn.ws.send_str(json.dumps({"op": 7, "d": None, "s": None, "t": None}))
 
     def heartbeat_gaps(self, *, include_pending: bool = False) -> list[float]:
         """Seconds between consecutive heartbeats on the same connection.

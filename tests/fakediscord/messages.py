@@ -1,4 +1,4 @@
-"""Messages: simulated user messages, the bot's messages, their edits, versions and deletions."""
+"""Messages: simulated user messages, the bot's messages, their edits and versions."""
 
 from __future__ import annotations
 
@@ -8,8 +8,6 @@ from typing import Any
 from .constants import (
     FLAG_EPHEMERAL,
     FLAG_LOADING,
-    INTENT_DIRECT_MESSAGES,
-    INTENT_GUILD_MESSAGES,
     INTENT_MESSAGE_CONTENT,
     IT_APPLICATION_COMMAND,
     ROLE_MENTION_RE,
@@ -33,17 +31,15 @@ class MessagesMixin:
         channel_id: Any = None,
         dm: bool = False,
         reference_message_id: Any = None,
-        *,
-        mention_everyone: bool = False,
     ) -> dict[str, Any]:
         """A user posts a message; dispatches MESSAGE_CREATE and returns the message dict.
 
         ``mention_bot`` prefixes ``<@bot>`` and lists the bot in ``mentions``; a reply
         (``reference_message_id``) also mentions the replied-to author, as Discord does.
         ``dm=True`` posts in the user's DM channel with the bot (no ``guild_id``).  The
-        message reaches the bot only if its intents allow it (else it is noted in
-        :attr:`undelivered`); without the message-content intent, guild messages that do
-        not mention the bot arrive with empty content, like on Discord.
+        message reaches the bot with its content only if the bot has the message-content
+        intent or is mentioned; otherwise it arrives with empty content, like on Discord
+        (noted in :attr:`undelivered`).
         """
         await self.wait_ready()
         u = self._resolve_user(user)
@@ -73,9 +69,8 @@ class MessagesMixin:
             if uid not in self.users:
                 continue
             mention = dict(self.users[uid])
-            member = self._member_payload(uid, with_user=False)
-            if guild_id and member is not None:
-                mention["member"] = member
+            if guild_id:
+                mention["member"] = self._member_payload(uid, with_user=False)
             mentions.append(mention)
         message = {
             "id": self._snowflake(),
@@ -85,7 +80,7 @@ class MessagesMixin:
             "timestamp": _iso(),
             "edited_timestamp": None,
             "tts": False,
-            "mention_everyone": mention_everyone or ("@everyone" in content or "@here" in content),
+            "mention_everyone": "@everyone" in content or "@here" in content,
             "mentions": mentions,
             "mention_roles": list(dict.fromkeys(ROLE_MENTION_RE.findall(content))),
             "attachments": [],
@@ -118,14 +113,6 @@ class MessagesMixin:
         session = self._session_for(guild_id)
         if session is None:
             raise AssertionError("the bot is not connected to the fake gateway")
-        needed = INTENT_GUILD_MESSAGES if guild_id else INTENT_DIRECT_MESSAGES
-        if not session.intents & needed:
-            which = "guild_messages" if guild_id else "dm_messages"
-            self.undelivered.append(
-                f"message {message['id']} not dispatched: the bot's intents lack {which}"
-            )
-            self._notify()
-            return
         data = copy.deepcopy(message)
         mentions_bot = any(m["id"] == str(self.bot_user_id) for m in message["mentions"])
         if guild_id and not session.intents & INTENT_MESSAGE_CONTENT and not mentions_bot:
@@ -157,7 +144,6 @@ class MessagesMixin:
         out = []
         for f in files:
             aid = self._snowflake()
-            self.attachments[aid] = f["data"]
             url = f"{self.base_url}/attachments/{aid}/{f['filename']}"
             out.append(
                 {
@@ -253,11 +239,7 @@ class MessagesMixin:
             message["embeds"] = [self._embed_out(e) for e in payload["embeds"] or []]
         if "components" in payload:
             message["components"] = copy.deepcopy(payload["components"] or [])
-        new_attachments = self._attachments_from_files(files)
-        if "attachments" in payload and payload["attachments"] is not None:
-            keep = {str(a.get("id")) for a in payload["attachments"]}
-            message["attachments"] = [a for a in message["attachments"] if a["id"] in keep]
-        message["attachments"] = list(message["attachments"]) + new_attachments
+        message["attachments"] = message["attachments"] + self._attachments_from_files(files)
         if payload.get("flags") is not None:
             keep_flags = message.get("flags", 0) & ~SETTABLE_FLAGS & ~FLAG_LOADING
             message["flags"] = keep_flags | (int(payload["flags"]) & SETTABLE_FLAGS)
@@ -265,11 +247,6 @@ class MessagesMixin:
         message["edited_timestamp"] = _iso()
         self._record_edit(message)
         return message
-
-    def _delete(self, message: dict[str, Any]) -> None:
-        self.messages.pop(message["id"], None)
-        self.deleted_messages[message["id"]] = message
-        self._notify()
 
     def message_versions(self, message_id: Any) -> list[dict[str, Any]]:
         """Every version of a message: as created, then after each edit."""

@@ -116,14 +116,8 @@ class _IdDict(dict):
     def __contains__(self, key: Any) -> bool:
         return super().__contains__(str(key))
 
-    def __delitem__(self, key: Any) -> None:
-        super().__delitem__(str(key))
-
     def get(self, key: Any, default: Any = None) -> Any:
         return super().get(str(key), default)
-
-    def pop(self, key: Any, *args: Any) -> Any:
-        return super().pop(str(key), *args)
 
     def setdefault(self, key: Any, default: Any = None) -> Any:
         return super().setdefault(str(key), default)
@@ -185,11 +179,5 @@ def _errors_tree(problems: list[tuple[str, str, str]]) -> dict[str, Any]:
 
 def _walk_components(components: Iterable[dict[str, Any]]) -> Iterator[dict[str, Any]]:
     for comp in components or []:
-        if not isinstance(comp, dict):
-            continue
         yield comp
         yield from _walk_components(comp.get("components") or [])
-        if isinstance(comp.get("component"), dict):  # label (type 18)
-            yield from _walk_components([comp["component"]])
-        if isinstance(comp.get("accessory"), dict):  # section (type 9)
-            yield from _walk_components([comp["accessory"]])

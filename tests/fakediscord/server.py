@@ -94,7 +94,6 @@ class FakeDiscord(
         channel_id: int = 1300000000000000002,
         dm_channel_id: int = 1300000000000000003,
         bot_user_id: int = 1200000000000000001,
-        app_id: int | None = None,
         owner_id: int = 1200000000000000002,
         *,
         bot_name: str = "TestBot",
@@ -104,7 +103,6 @@ class FakeDiscord(
         rate_limit: tuple[int, float] = (5, 5.0),
         rate_limit_headers: bool = True,
         allowed_privileged_intents: int = PRIVILEGED_INTENTS,
-        echo_bot_messages: bool = True,
         shard_count: int = 1,
         click_delay_s: float = 0.1,
     ) -> None:
@@ -114,13 +112,12 @@ class FakeDiscord(
         self.channel_id = int(channel_id)
         self.dm_channel_id = int(dm_channel_id)
         self.bot_user_id = int(bot_user_id)
-        self.app_id = int(app_id if app_id is not None else bot_user_id)
+        self.app_id = self.bot_user_id  # as for every bot made since 2016
         self.owner_id = int(owner_id)
         self.ack_deadline_s = ack_deadline_s
         self.rate_limit = rate_limit
         self.rate_limit_headers = rate_limit_headers
         self.allowed_privileged_intents = allowed_privileged_intents
-        self.echo_bot_messages = echo_bot_messages
         self.shard_count = shard_count
         # A user cannot click a component within ms of it appearing; the delay also lets
         # discord.py finish handling the HTTP response that created it (store_view).
@@ -137,15 +134,11 @@ class FakeDiscord(
         self.heartbeats: list[tuple[int, float]] = []
         self.identifies: list[dict[str, Any]] = []
         self.resumes: list[dict[str, Any]] = []
-        self.presence_updates: list[dict[str, Any]] = []
         self.dispatched: list[tuple[float, str, dict[str, Any]]] = []
         self.undelivered: list[str] = []
-        self.typing: list[tuple[str, float]] = []
         self.interactions: list[Interaction] = []
         self.messages: _IdDict = _IdDict()
         self.message_history: _IdDict = _IdDict()
-        self.deleted_messages: _IdDict = _IdDict()
-        self.attachments: _IdDict = _IdDict()  # attachment id -> bytes
         self.commands: dict[str, dict[str, Any]] = {}
         self.guild_commands: _IdDict = _IdDict()
         self.syncs: list[dict[str, Any]] = []

@@ -62,11 +62,10 @@ class StateMixin:
         username: str,
         *,
         user_id: int | None = None,
-        member: bool = True,
         roles: Iterable[Any] = (),
         bot: bool = False,
     ) -> dict[str, Any]:
-        """Adds a user (a guild member unless ``member=False``); returns the user payload.
+        """Adds a user, a member of every guild; returns the user payload.
 
         Call it before the bot connects, or the bot's member cache will not know them
         (interactions and messages still carry the member data).
@@ -84,27 +83,26 @@ class StateMixin:
             "flags": 0,
         }
         self.users[uid] = user
-        if member:
-            self.members[uid] = {
-                "roles": [str(r) for r in roles],
-                "nick": None,
-                "avatar": None,
-                "banner": None,
-                "joined_at": _iso(),
-                "premium_since": None,
-                "deaf": False,
-                "mute": False,
-                "flags": 0,
-                "pending": False,
-                "communication_disabled_until": None,
-            }
+        self.members[uid] = {
+            "roles": [str(r) for r in roles],
+            "nick": None,
+            "avatar": None,
+            "banner": None,
+            "joined_at": _iso(),
+            "premium_since": None,
+            "deaf": False,
+            "mute": False,
+            "flags": 0,
+            "pending": False,
+            "communication_disabled_until": None,
+        }
         return user
 
     def add_text_channel(
         self, name: str, *, channel_id: int | None = None, guild_id: int | None = None
     ) -> dict[str, Any]:
-        """Adds a text channel to the guild (or to ``guild_id``, one from :meth:`add_guild`);
-        dispatches CHANNEL_CREATE when that guild's shard is connected."""
+        """Adds a text channel to the guild (or to ``guild_id``, one from :meth:`add_guild`).
+        Call it before the bot connects: the bot learns channels from GUILD_CREATE."""
         gid = str(guild_id if guild_id is not None else self.guild_id)
         if gid != str(self.guild_id) and gid not in self.other_guilds:
             raise AssertionError(f"unknown guild {gid}; add it with fake.add_guild()")
@@ -124,9 +122,6 @@ class StateMixin:
             "flags": 0,
         }
         self.channels[cid] = channel
-        if self._live_conn(gid) is not None:
-            task = asyncio.ensure_future(self._dispatch("CHANNEL_CREATE", channel, gid))
-            task.add_done_callback(lambda t: t.exception())
         return channel
 
     def add_guild(
@@ -172,9 +167,7 @@ class StateMixin:
     def _guild_payload(self, guild_id: Any) -> dict[str, Any]:
         if str(guild_id) == str(self.guild_id):
             return self.guild
-        if guild_id in self.other_guilds:
-            return self.other_guilds[guild_id]
-        raise _ApiError(404, 10004, "Unknown Guild")
+        return self.other_guilds[guild_id]
 
     def _dm_channel(self, user: dict[str, Any], channel_id: Any = None) -> dict[str, Any]:
         existing = self._dm_by_user.get(user["id"])
@@ -195,10 +188,6 @@ class StateMixin:
     def _resolve_user(self, user: Any) -> dict[str, Any]:
         if user is None:
             return self.users[self.default_user_id]
-        if isinstance(user, dict):
-            if user.get("id") in self.users:
-                return self.users[user["id"]]
-            return self.add_user(user.get("username", "user"), user_id=user.get("id"))
         if isinstance(user, int) or (isinstance(user, str) and user.isdigit()):
             if user in self.users:
                 return self.users[user]
@@ -211,11 +200,8 @@ class StateMixin:
     def _usernames(self) -> list[str]:
         return [u["username"] for u in self.users.values()]
 
-    def _member_payload(self, user_id: Any, *, with_user: bool = True) -> dict[str, Any] | None:
-        member = self.members.get(user_id)
-        if member is None:
-            return None
-        data = copy.deepcopy(member)
+    def _member_payload(self, user_id: Any, *, with_user: bool = True) -> dict[str, Any]:
+        data = copy.deepcopy(self.members[user_id])
         if with_user:
             data["user"] = self.users[user_id]
         return data

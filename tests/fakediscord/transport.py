@@ -55,21 +55,13 @@ class TransportMixin:
                 elif part.filename:
                     files.append(
                         {
-                            "field": part.name,
                             "filename": part.filename,
                             "size": len(data),
-                            "data": bytes(data),
                             "content_type": part.headers.get("Content-Type"),
                         }
                     )
             return payload, files
-        raw = await request.read()
-        if not raw:
-            return None, files
-        try:
-            return json.loads(raw), files
-        except ValueError:
-            return raw.decode(errors="replace"), files
+        return json.loads(await request.read()), files
 
     async def _http_handler(self, request: web.Request) -> web.StreamResponse:
         path = request.path
@@ -79,8 +71,6 @@ class TransportMixin:
         self.events.append(event)
         try:
             response = await self._route(request, method, path, body, files)
-        except _ApiError as err:
-            response = self._error(err)
         except AssertionError as err:  # a broken invariant inside the fake: surface it
             self._violation(f"{method} {path}: fake server error: {err}")
             response = self._json({"message": str(err), "code": 0}, 500)
@@ -96,12 +86,8 @@ class TransportMixin:
         body: Any,
         files: list[dict[str, Any]],
     ) -> web.StreamResponse:
-        if method == "GET" and path.startswith("/attachments/"):
-            parts = path.split("/")
-            if len(parts) >= 3 and parts[2] in self.attachments:
-                return web.Response(body=self.attachments[parts[2]])
         if not path.startswith("/api/v10/"):
-            return self._unknown(method, path, body, hint="path does not start with /api/v10")
+            return self._unknown(method, path, body)
         rel = path[len("/api/v10") :]
         for route in self._routes:
             if route.method != method:
@@ -126,8 +112,8 @@ class TransportMixin:
             return response
         return self._unknown(method, path, body)
 
-    def _unknown(self, method: str, path: str, body: Any, hint: str = "") -> web.Response:
-        self.unknown_routes.append({"method": method, "path": path, "json": body, "hint": hint})
+    def _unknown(self, method: str, path: str, body: Any) -> web.Response:
+        self.unknown_routes.append({"method": method, "path": path, "json": body})
         return self._json({"message": "404: Not Found", "code": 0}, 404)
 
     # ---------------------------------------------------------------- rate limits
