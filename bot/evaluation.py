@@ -160,7 +160,12 @@ def summarize(outcomes: list[EvalOutcome]) -> dict[str, Any]:
             if not o.passed
         ],
         "items": [
-            {"id": o.item.id, "passed": o.passed, "model_sentences": o.model_sentences}
+            {
+                "id": o.item.id,
+                "passed": o.passed,
+                "model_sentences": o.model_sentences,
+                "answer": o.answer,
+            }
             for o in outcomes
         ],
     }
