@@ -37,7 +37,7 @@ DEFAULT_CONFIG = PROJECT_ROOT / "config.yaml"
 # The model.backend names; bot.backend.BACKENDS has a factory for each (a test checks it).
 # Listed here, not read from the registry, so that config never imports the backends.
 BACKEND_NAMES = ("llama_cpp", "openai")
-DEFAULT_MAX_TOKENS = 100  # the model's answer; config.yaml sets the same
+DEFAULT_MAX_TOKENS = 140  # the model's answer; config.yaml sets the same
 
 
 # --- field types --------------------------------------------------------------------------

@@ -47,7 +47,7 @@ def test_a_registered_factory_is_used_but_the_config_lists_the_names(
 
     monkeypatch.setitem(backend_module.BACKENDS, "echo", factory)
     assert make_backend(ModelConfig(backend="echo", name="e"), GenerationConfig()) == "a backend"
-    assert built == [("e", 100)]
+    assert built == [("e", GenerationConfig().max_tokens)]
     path = tmp_path / "config.yaml"
     path.write_text("model:\n  backend: echo\n")
     with pytest.raises(ConfigError, match=r"model\.backend must be one of llama_cpp, openai"):
