@@ -15,6 +15,7 @@ import re
 from dataclasses import dataclass, field
 
 from bot.answer.compose import Notes
+from bot.answer.tuning import DEFAULT_TUNING
 from bot.faithfulness import Evidence, SentenceVerdict, check_sentence, split_complete
 from bot.retrieval import is_yes_no
 from bot.text import NEGATION, content_stems, numbers
@@ -104,7 +105,7 @@ class SentenceFilter:
     question: str = ""
     min_support: float = 0.8
     polarity: bool | None = None  # the yes/no answer of the notes (expected_polarity)
-    min_beyond_question: float = 0.3  # share of a sentence's content words the question lacks
+    min_beyond_question: float = DEFAULT_TUNING.min_beyond_question  # see Tuning
     accepted: list[Accepted] = field(default_factory=list)
     rejected: list[SentenceVerdict] = field(default_factory=list)
     _buffer: str = ""
