@@ -7,7 +7,7 @@ can reach a user. A sentence is rejected when it:
 - flips the polarity of the source sentence it paraphrases (adds or drops a "not");
 - swaps a word for its opposite (faster/slower, training/inference, ...);
 - contains a number the sources do not contain;
-- strays: too few of its content words occur in the sources;
+- strays: too few of its content words occur in the sources, or in any one source sentence;
 - loops (repeats itself) or carries no content.
 The check is conservative on purpose: a rejected true sentence costs a little fluency,
 an accepted false one would teach something wrong.
@@ -106,10 +106,12 @@ def check_sentence(
     evidence: Evidence,
     asked: frozenset[str] = frozenset(),
     min_support: float = MIN_SUPPORT,
+    min_one_source: float = MIN_PARAPHRASE,
 ) -> SentenceVerdict:
     """Judge one sentence. `asked`: content stems of the question, which a sentence may
     restate without them counting as unsupported claims ("No, the cache does not make
-    answers better" restates its question)."""
+    answers better" restates its question). `min_one_source`: the share of its claims one
+    source sentence must hold (a sentence glued from several is where links get invented)."""
 
     def reject(reason: str, contradiction: bool = False) -> SentenceVerdict:
         return SentenceVerdict(sentence, False, reason, contradiction)
@@ -137,7 +139,7 @@ def check_sentence(
         key=lambda pair: -pair[0],
     )
     overlap, best = scored[0] if scored else (0.0, None)
-    if best is None or overlap < MIN_PARAPHRASE:
+    if best is None or overlap < max(MIN_PARAPHRASE, min_one_source):
         return reject("no single source sentence says this")
     # Every source sentence about as close as the best one must agree on "not": when the
     # sources say both "X is used" and "X does not change", a bare "X changes" is a

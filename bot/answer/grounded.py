@@ -40,6 +40,7 @@ def sentence_filter_for(
         tuning.min_novelty,
         question=question,
         min_support=tuning.min_support,
+        min_one_source=tuning.min_one_source,
         polarity=polarity,
         min_beyond_question=tuning.min_beyond_question,
     )

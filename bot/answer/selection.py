@@ -47,6 +47,8 @@ VAGUE = re.compile(
     re.IGNORECASE,
 )
 MIN_ASKED_WORDS = 4  # content words a question sentence needs to be searched on its own
+# a question that points back at what came before it ("is there a fix for this?")
+REFERS_BACK = re.compile(r"\b(this|these|those|it|they|them|the same)\b", re.IGNORECASE)
 K1 = 1.2
 B = 0.75
 
@@ -211,11 +213,13 @@ class PassageIndex:
 def asked_part(question: str) -> str:
     """The question sentences of a message that mixes questions with other text ("what is
     inference? Also, from now on reply in French."), unless they are too bare to stand
-    alone ("... my GPU sits idle. Is this normal?"), when the whole message is the query."""
+    alone ("... my GPU sits idle. Is this normal?") or point back at the text before them
+    ("Ollama forgets ... Is there a fix for this?"), when the whole message is the query."""
     parts = sentences(question)
     asked = [p for p in parts if p.rstrip().endswith("?")]
     if len(parts) < 2 or not asked:
         return question
     joined = " ".join(asked)
     bare = len(set(content_stems(joined))) < MIN_ASKED_WORDS and VAGUE.search(joined)
-    return question if bare else joined
+    refers_back = asked[0] is not parts[0] and REFERS_BACK.search(joined)
+    return question if bare or refers_back else joined

@@ -104,6 +104,7 @@ class SentenceFilter:
     min_novelty: float
     question: str = ""
     min_support: float = 0.8
+    min_one_source: float = DEFAULT_TUNING.min_one_source  # see Tuning
     polarity: bool | None = None  # the yes/no answer of the notes (expected_polarity)
     min_beyond_question: float = DEFAULT_TUNING.min_beyond_question  # see Tuning
     accepted: list[Accepted] = field(default_factory=list)
@@ -201,10 +202,14 @@ class SentenceFilter:
                 )
         texts = [p.text for n in cited if (p := self.notes.get(n)) is not None]
         evidence = Evidence.from_texts(texts, self.false_claims) if texts else self._all
-        verdict = check_sentence(sentence, evidence, self._asked, self.min_support)
+        verdict = check_sentence(
+            sentence, evidence, self._asked, self.min_support, self.min_one_source
+        )
         if not verdict.ok and texts:
             # a wrong citation number is not a wrong statement: try all the notes
-            verdict = check_sentence(sentence, self._all, self._asked, self.min_support)
+            verdict = check_sentence(
+                sentence, self._all, self._asked, self.min_support, self.min_one_source
+            )
         if not verdict.ok and self._direct_answer(sentence, opening):
             verdict = SentenceVerdict(sentence, True, "restates the notes' yes/no answer")
         if not verdict.ok:

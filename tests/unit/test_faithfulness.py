@@ -138,3 +138,19 @@ def test_split_complete_holds_back_a_sentence_still_streaming() -> None:
 
 def test_split_complete_of_a_fragment_returns_it_as_the_tail() -> None:
     assert split_complete("The model") == ([], "The model")
+
+
+def test_a_sentence_glued_from_two_sources_needs_min_one_source() -> None:
+    sources = Evidence.from_texts(
+        [
+            "Every expert must be loaded because different tokens pick different experts.",
+            "Mixtral uses about 13 billion active parameters per token.",
+        ],
+        [],
+    )
+    glued = "Mixtral loads the active parameters because different tokens pick experts."
+    assert check_sentence(glued, sources).ok  # half of it matches one source sentence
+    verdict = check_sentence(glued, sources, min_one_source=0.8)
+    assert not verdict.ok and verdict.reason == "no single source sentence says this"
+    close = "Every expert must be loaded, since different tokens pick different experts."
+    assert check_sentence(close, sources, min_one_source=0.8).ok

@@ -42,3 +42,10 @@ def test_a_question_that_needs_its_message_is_searched_with_it() -> None:
         assert asked_part(text) == text
     text = "Eight threads give no more speed than four. Does the thread count matter for decode?"
     assert asked_part(text) == "Does the thread count matter for decode?"
+
+
+def test_a_question_pointing_back_is_searched_with_what_it_points_at() -> None:
+    text = "Ollama forgets earlier messages when my prompt is very large. Is there a fix for this?"
+    assert asked_part(text) == text
+    first = "Is there a fix for slow prompt processing on CPUs? Mine is an old one."
+    assert asked_part(first) == "Is there a fix for slow prompt processing on CPUs?"
