@@ -139,7 +139,7 @@ def check_sentence(
         key=lambda pair: -pair[0],
     )
     overlap, best = scored[0] if scored else (0.0, None)
-    if best is None or overlap < max(MIN_PARAPHRASE, min_one_source):
+    if best is None or overlap < min_one_source:
         return reject("no single source sentence says this")
     # Every source sentence about as close as the best one must agree on "not": when the
     # sources say both "X is used" and "X does not change", a bare "X changes" is a

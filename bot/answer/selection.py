@@ -221,5 +221,6 @@ def asked_part(question: str) -> str:
         return question
     joined = " ".join(asked)
     bare = len(set(content_stems(joined))) < MIN_ASKED_WORDS and VAGUE.search(joined)
-    refers_back = asked[0] is not parts[0] and REFERS_BACK.search(joined)
+    opens_with_context = not parts[0].rstrip().endswith("?")
+    refers_back = opens_with_context and REFERS_BACK.search(joined)
     return question if bare or refers_back else joined
