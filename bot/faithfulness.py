@@ -8,6 +8,8 @@ can reach a user. A sentence is rejected when it:
 - swaps a word for its opposite (faster/slower, training/inference, ...);
 - contains a number the sources do not contain;
 - strays: too few of its content words occur in the sources, or in any one source sentence;
+- moves a source's number or reason into another context: a number with words its source
+  sentence lacks, or "X because <source>" where X is not from that source;
 - loops (repeats itself) or carries no content.
 The check is conservative on purpose: a rejected true sentence costs a little fluency,
 an accepted false one would teach something wrong.
@@ -25,6 +27,14 @@ MIN_CONTENT_WORDS = 3
 MIN_SUPPORT = 0.8  # share of the sentence's content words found in the sources
 MIN_PARAPHRASE = 0.5  # overlap with one source sentence to judge polarity against it
 TIE_MARGIN = 0.1  # source sentences this close to the best overlap are judged too
+# A sentence with a number must share this much of its claim with the one source sentence
+# that holds the number: "The 7B model needs about 14 GB of VRAM for finetuning" takes the
+# 14 GB of inference at FP16 and adds the asker's "finetuning"
+NUMBER_IN_CONTEXT = 0.9
+# "<the asker's premise> because <a note>": the premise is not the note's
+CAUSE = re.compile(r"\b(because|since|due to|which is why|that is why)\b", re.IGNORECASE)
+MIN_PREMISE_WORDS = 3
+PREMISE_IN_SOURCE = 0.5
 
 OPPOSITES = [
     ("faster", "slower"),
@@ -141,6 +151,8 @@ def check_sentence(
     overlap, best = scored[0] if scored else (0.0, None)
     if best is None or overlap < min_one_source:
         return reject("no single source sentence says this")
+    if moved := _out_of_context(sentence, claimed, scored):
+        return reject(moved)
     # Every source sentence about as close as the best one must agree on "not": when the
     # sources say both "X is used" and "X does not change", a bare "X changes" is a
     # contradiction, whichever of the two happens to score first.
@@ -150,6 +162,13 @@ def check_sentence(
             break
         if src.negated != negated:
             return reject(f"contradicts its source: {src.text[:80]}", True)
+    if swapped := _swapped_word(sentence, best):
+        return reject(swapped, True)
+    return SentenceVerdict(sentence, True, "supported")
+
+
+def _swapped_word(sentence: str, best: _SourceSentence) -> str | None:
+    """Why a sentence says the opposite word of its source sentence (or None)."""
     mine = set(re.findall(r"[a-z]+", sentence.lower()))
     for a, b in OPPOSITES:
         for word, other in ((a, b), (b, a)):
@@ -159,8 +178,28 @@ def check_sentence(
                 and other in best.words
                 and word not in best.words
             ):
-                return reject(f"says '{word}' where its source says '{other}'", True)
-    return SentenceVerdict(sentence, True, "supported")
+                return f"says '{word}' where its source says '{other}'"
+    return None
+
+
+def _out_of_context(
+    sentence: str, claimed: set[str], scored: list[tuple[float, _SourceSentence]]
+) -> str | None:
+    """Why a sentence moves its source's number or reason somewhere else (or None)."""
+    found = numbers(sentence)
+    if found:
+        holders = [share for share, src in scored if found <= numbers(src.text)]
+        if not holders or max(holders) < NUMBER_IN_CONTEXT:
+            return "puts a number in a context its source sentence does not give"
+    cause = CAUSE.search(sentence)
+    if cause:
+        premise = set(content_stems(sentence[: cause.start()]))
+        best = scored[0][1]
+        if len(premise) >= MIN_PREMISE_WORDS and (
+            len(premise & best.stems) / len(premise) < PREMISE_IN_SOURCE
+        ):
+            return "gives a reason from the notes for a claim they do not make"
+    return None
 
 
 def split_complete(buffer: str) -> tuple[list[str], str]:

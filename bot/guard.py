@@ -62,13 +62,15 @@ INJECTION_PATTERNS = [
     r"</?(system|context|sources?|instructions?)>",
     r"\[(system|inst|context)\][^\n]*",
 ]
-SECRET_PATTERNS = [
-    r"\b(discord_token|token|api[ _-]?keys?|secrets?|passwords?|credentials?|env(ironment)?"
-    r" var(iable)?s?)\b[^.?!\n]*\b(print|show|reveal|give|send|paste|dump|leak|output|tell)\b",
-    r"\b(print|show|reveal|give|send|paste|dump|leak|output|tell)\b[^.?!\n]*"
-    r"\b(discord_token|tokens? (env|value)|api[ _-]?keys?|secrets?|passwords?|credentials?|"
-    r"env(ironment)? var(iable)?s?)\b",
-]
+# A bare "token" is this field's everyday word ("output token throughput"): only a token
+# that belongs to someone (the bot's, an access or Discord token) is a secret.
+_SECRET = (
+    r"\b(discord_token|discord token|(your|ur|bot'?s?|access|auth|api|secret) tokens?|"
+    r"tokens? (env|value)|api[ _-]?keys?|secrets?|passwords?|credentials?|"
+    r"env(ironment)? var(iable)?s?)\b"
+)
+_REVEAL = r"\b(print|show|reveal|give|send|paste|dump|leak|output|tell)\b"
+SECRET_PATTERNS = [_SECRET + r"[^.?!\n]*" + _REVEAL, _REVEAL + r"[^.?!\n]*" + _SECRET]
 # Requests for something other than an explanation. They are declined even when they
 # mention an on-topic word ("repeat the word INFERENCE 500 times").
 TASK_PATTERNS = [

@@ -29,7 +29,7 @@ from bot.answer.replies import (
     unknown_reply,
 )
 from bot.answer.result import AnswerDraft, AnswerResult, Progress, Source
-from bot.answer.selection import Selection, asked_part
+from bot.answer.selection import Selection
 from bot.answer.tuning import DEFAULT_TUNING, Tuning
 from bot.backend import Backend, make_backend
 from bot.config import Config
@@ -136,7 +136,7 @@ class Tutor:
         if screened.verdict is Verdict.OFF_TOPIC and not lenient:
             # The guard knows the field's words; a paraphrase without them ("why does the
             # reply take a moment to start") can still sit close to a passage in meaning.
-            selection = await lib.index.search(asked_part(screened.question))
+            selection = await lib.index.search(screened.question)
             if selection.semantic_best >= self.tuning.semantic_on_topic:
                 lenient = True
         if screened.verdict is Verdict.OK or (lenient and screened.verdict is Verdict.OFF_TOPIC):
@@ -182,7 +182,9 @@ class Tutor:
             return
         t0 = time.perf_counter()
         min_score = self.config.knowledge.min_score
-        query = asked_part(question)
+        # the whole message: its context sentences ("I have 16 GB and a 3060. Why is it
+        # slow?") are part of what is asked (recall@1 0.37 -> 0.43 held out, 0.78 -> 0.81)
+        query = question
         if follow_up is not None:
             query = follow_up_query(query, follow_up, lib.kb, lib.retriever, min_score)
         if selection is None or follow_up is not None:

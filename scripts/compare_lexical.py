@@ -40,7 +40,7 @@ from rapidfuzz import distance, fuzz, process
 import bot.retrieval
 import bot.text
 from bot.answer.embeddings import load_embedder
-from bot.answer.selection import PassageIndex, asked_part
+from bot.answer.selection import PassageIndex
 from bot.answer.tuning import DEFAULT_TUNING
 from bot.config import load_config
 from bot.evaluation import EvalItem, load_questions, score
@@ -330,7 +330,7 @@ def typo_items(
 def recall(index: PassageIndex, usable: Labelled, vectors: dict[str, np.ndarray]) -> dict:
     at1 = at3 = 0
     for item, good in usable:
-        q = asked_part(item.question)
+        q = item.question
         ids = [s.passage.id for s in index.select(q, vectors.get(item.question)).ranked]
         at1 += bool(ids) and ids[0] in good
         at3 += bool(set(ids[:3]) & good)
@@ -414,7 +414,7 @@ def typo_section(base: PassageIndex, embedder, sets: dict[str, Labelled]) -> dic
     if embedder:
         for u in labelled.values():
             for item, _ in u:
-                vectors[item.question] = embedder.query(asked_part(item.question))
+                vectors[item.question] = embedder.query(item.question)
     changed = [c for t in typo_sets.values() for _, _, cs in t for c in cs]
     # a misspelled word whose original is not in the notes' vocabulary cannot be restored
     restorable = sum(w in base.retriever._raw_words for w, _ in changed)
@@ -452,8 +452,8 @@ def main(args: list[str]) -> None:
     }
     vectors = {}
     if embedder:
-        vectors = {i.question: embedder.query(asked_part(i.question)) for i, _ in usable}
-    qs = [asked_part(i.question) for i, _ in usable]
+        vectors = {i.question: embedder.query(i.question) for i, _ in usable}
+    qs = [i.question for i, _ in usable]
     report = {
         "versions": {
             "bm25s": bm25s.__version__,

@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 
 from bot.answer.embeddings import load_embedder
-from bot.answer.selection import PassageIndex, asked_part
+from bot.answer.selection import PassageIndex
 from bot.answer.tuning import DEFAULT_TUNING
 from bot.config import load_config
 from bot.evaluation import load_questions, score
@@ -36,10 +36,7 @@ CONFIGS = {
 def recall(index: PassageIndex, usable: list, vectors: dict) -> dict[str, float]:
     at1 = at3 = 0
     for item, good in usable:
-        ids = [
-            s.passage.id
-            for s in index.select(asked_part(item.question), vectors.get(item.id)).ranked
-        ]
+        ids = [s.passage.id for s in index.select(item.question, vectors.get(item.id)).ranked]
         at1 += bool(ids) and ids[0] in good
         at3 += bool(set(ids[:3]) & good)
     return {"recall@1": round(at1 / len(usable), 3), "recall@3": round(at3 / len(usable), 3)}
@@ -56,7 +53,7 @@ def main(args: list[str]) -> None:
     items = [i for i in items if i.id.startswith(("ha", "hb")) == held_out]
     labelled = [(i, {p.id for p in index.passages if not score(i, p.text)}) for i in items]
     usable = [(i, g) for i, g in labelled if g]
-    vectors = {i.id: embedder.query(asked_part(i.question)) for i, _ in usable} if embedder else {}
+    vectors = {i.id: embedder.query(i.question) for i, _ in usable} if embedder else {}
     report: dict = {"items": len(items), "labelled": len(usable), "gaps": len(items) - len(usable)}
     for name, overrides in CONFIGS.items():
         index.tuning = dataclasses.replace(DEFAULT_TUNING, **overrides)

@@ -8,7 +8,6 @@ from collections.abc import AsyncIterator, Hashable
 from bot.answer.compose import Notes, build_messages, choose_notes
 from bot.answer.replies import fallback_note
 from bot.answer.result import AnswerDraft, Progress
-from bot.answer.selection import asked_part
 from bot.answer.sentence_filter import (
     OPENING,
     SentenceFilter,
@@ -51,7 +50,7 @@ async def first_prompt(lib: Library, question: str, tuning: Tuning) -> list[dict
     """The exact prompt the model gets for a first question (the benchmark gives raw
     llama.cpp the same one)."""
     question = lib.guard.screen(question).question
-    notes = choose_notes(await lib.index.search(asked_part(question)), tuning)
+    notes = choose_notes(await lib.index.search(question), tuning)
     if not notes.passages:
         return []
     _, polarity = sentence_filter_for(notes, question, lib, tuning)
@@ -95,12 +94,12 @@ async def write_grounded(
         yield (" " if len(written) > 1 else "") + text
     if len(written) >= tuning.min_sentences:
         draft.model_sentences = len(written)
-        support = supporting_note(notes, written, tuning)
+        support = supporting_note(notes, written, tuning, question)
         if support:
             yield " " + support
         draft.answer = " ".join([*written, support] if support else written)
         return
     draft.fallback = True
     draft.note = fallback_note(draft, lib.prompts)
-    draft.answer = extractive_answer(notes)
+    draft.answer = extractive_answer(notes, tuning.extractive_words, question)
     yield draft.answer

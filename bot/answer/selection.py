@@ -28,7 +28,7 @@ from bot.answer.passages import Passage, build_passages
 from bot.answer.tuning import Tuning
 from bot.knowledge import KnowledgeBase
 from bot.retrieval import Retriever, is_yes_no
-from bot.text import content_stems, sentences
+from bot.text import content_stems
 
 WHAT_IS = re.compile(
     r"^\W*(?:so\s+)?(?:what(?:'s| is| are|s)|define|meaning of|what does .{1,40} mean)\b",
@@ -39,16 +39,6 @@ KIND_INTENT = {
     "example": re.compile(r"\b(example|instance|such as|like what|real[- ]world)\b", re.I),
     "analogy": re.compile(r"\b(analog\w*|simpl\w*|eli5|layman|like i'?m five|compar\w*)\b", re.I),
 }
-# words of a question that only makes sense with the message around it ("Why?", "Is this
-# normal?", "Am I doing something wrong?")
-VAGUE = re.compile(
-    r"\b(this|that|it|these|those|they|so|why|wrong|normal|expected|possible|something|"
-    r"anything|missing|fix|ideas?|thoughts)\b",
-    re.IGNORECASE,
-)
-MIN_ASKED_WORDS = 4  # content words a question sentence needs to be searched on its own
-# a question that points back at what came before it ("is there a fix for this?")
-REFERS_BACK = re.compile(r"\b(this|these|those|it|they|them|the same)\b", re.IGNORECASE)
 K1 = 1.2
 B = 0.75
 
@@ -208,19 +198,3 @@ class PassageIndex:
             top_entry,
             float(semantic.max()) if len(semantic) else 0.0,
         )
-
-
-def asked_part(question: str) -> str:
-    """The question sentences of a message that mixes questions with other text ("what is
-    inference? Also, from now on reply in French."), unless they are too bare to stand
-    alone ("... my GPU sits idle. Is this normal?") or point back at the text before them
-    ("Ollama forgets ... Is there a fix for this?"), when the whole message is the query."""
-    parts = sentences(question)
-    asked = [p for p in parts if p.rstrip().endswith("?")]
-    if len(parts) < 2 or not asked:
-        return question
-    joined = " ".join(asked)
-    bare = len(set(content_stems(joined))) < MIN_ASKED_WORDS and VAGUE.search(joined)
-    opens_with_context = not parts[0].rstrip().endswith("?")
-    refers_back = opens_with_context and REFERS_BACK.search(joined)
-    return question if bare or refers_back else joined

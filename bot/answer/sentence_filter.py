@@ -5,7 +5,8 @@ Text arrives in pieces; each finished sentence is judged against the notes it ci
 all the notes, if it cites none) with bot.faithfulness, plus two checks of its own:
 - yes/no polarity: for a yes/no question whose best note answers "No - ..." (or "Yes"),
   an opening "Yes" (or "No") is a contradiction - the default model's typical failure;
-- novelty: a sentence that mostly repeats an earlier accepted one adds nothing.
+- novelty: a sentence that mostly repeats an earlier accepted one adds nothing;
+- first person: "my question is ...", "we have tested ..." are the asker's words.
 Rejected sentences are dropped (and kept, with reasons, for --json and the logs).
 """
 
@@ -31,7 +32,19 @@ META = re.compile(
     r"(?: that)?)?|as the notes (?:say|state),?)",
     re.IGNORECASE,
 )
+# a list-style label the model puts before a sentence ("Memory Efficiency: By storing ...")
+LABEL = re.compile(
+    r"^\W*(?![Yy]es\b|[Nn]ot?\b)(?![^:]*\b(?:is|are|was|has|have|the|an?|two|three)\b[^:]*:)"
+    r"[A-Z][\w-]*(?: [A-Za-z][\w-]*){0,2}\s*:\s+(?=[A-Z])"
+)
 ALTERNATIVE = re.compile(r"\b(or|vs\.?|versus)\b", re.IGNORECASE)
+# The bot speaks as itself and the notes never say "I"/"we" outside quotes: a model sentence
+# in the first person is the asker's words turned into a claim ("No, my question is not
+# about inference only", "We have tested the time delay of AWQ").
+FIRST_PERSON = re.compile(
+    r"\b(?:I(?!/)|I'm|I've|I'd|[Mm]y|[Mm]ine|[Ww]e|[Ww]e've|[Ww]e're|[Oo]urs?|us)\b"
+)
+QUOTED = re.compile(r"\"[^\"]*\"|“[^”]*”")
 MARKDOWN = re.compile(r"\*\*|__|`|^#+\s*|^\s*(?:[-*]|\d+[.)])\s+", re.MULTILINE)
 
 
@@ -53,6 +66,7 @@ def _tidy(sentence: str, yes_no: bool) -> str:
     """Markdown, list marks and talk about the notes off; a "Yes,"/"No," opening off when
     nothing asked yes or no."""
     sentence = MARKDOWN.sub("", sentence).strip()
+    sentence = LABEL.sub("", sentence)
     if meta := META.match(sentence):
         rest = sentence[meta.end() :].lstrip(" ,:\"'")
         sentence = rest[:1].upper() + rest[1:]
@@ -214,6 +228,8 @@ class SentenceFilter:
             verdict = SentenceVerdict(sentence, True, "restates the notes' yes/no answer")
         if not verdict.ok:
             return verdict
+        if FIRST_PERSON.search(QUOTED.sub(" ", sentence)):
+            return SentenceVerdict(sentence, False, "speaks as the asker (first person)")
         stems = set(content_stems(sentence))
         if self._echoes_question(stems, opening):
             return SentenceVerdict(sentence, False, "restates the question instead of answering")

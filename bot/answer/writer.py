@@ -8,6 +8,7 @@ survives, `extractive_answer` gives the best notes themselves instead.
 from __future__ import annotations
 
 import logging
+import re
 import time
 from collections.abc import AsyncIterator, Hashable
 
@@ -24,6 +25,10 @@ from bot.worker import InferenceWorker
 log = logging.getLogger(__name__)
 
 PROGRESS_EVERY_S = 0.5  # how often a queued answer reports its place in line
+# A FAQ answer opens with the reply to its own question; "Because ..." only reads as an
+# answer to a why-question
+BECAUSE = re.compile(r"^Because,?\s+(?=\w)")
+WHY = re.compile(r"\b(why|how come|reason)\b", re.IGNORECASE)
 
 
 async def write_answer(
@@ -80,17 +85,33 @@ async def write_answer(
         draft.rejected.extend(sentence_filter.rejected)
 
 
-def extractive_answer(notes: Notes, short_words: int = 35) -> str:
-    """The best note, cited; a second one too when the first is short."""
+def as_said(text: str, question: str) -> str:
+    """A note as a reply to this question: a FAQ's "Because ..." opening off unless the
+    question asks why."""
+    if WHY.search(question) or not (opening := BECAUSE.match(text)):
+        return text
+    rest = text[opening.end() :]
+    first = rest.split(maxsplit=1)[0]
+    # "macOS", "tf.function" keep their spelling
+    return rest[0].upper() + rest[1:] if first.isalpha() and first.islower() else rest
+
+
+def extractive_answer(notes: Notes, max_words: int, question: str = "") -> str:
+    """The best note, cited, then the next ones in rank order while the answer stays within
+    `max_words` (a long post usually asks several things; one note rarely covers them)."""
     if not notes.passages:
         return ""
-    parts = [f"{notes.passages[0].text} [1]"]
-    if len(notes.passages[0].text.split()) < short_words and len(notes.passages) > 1:
-        parts.append(f"{notes.passages[1].text} [2]")
+    parts = [f"{as_said(notes.passages[0].text, question)} [1]"]
+    used = len(notes.passages[0].text.split())
+    for n, passage in enumerate(notes.passages[1:], 2):
+        words = len(passage.text.split())
+        if used + words <= max_words:
+            parts.append(f"{as_said(passage.text, question)} [{n}]")
+            used += words
     return redact(" ".join(parts))
 
 
-def supporting_note(notes: Notes, written: list[str], tuning: Tuning) -> str:
+def supporting_note(notes: Notes, written: list[str], tuning: Tuning, question: str = "") -> str:
     """When the model's answer is short ("No, the KV cache does not make answers better."),
     the best note follows it, cited, so the why is there; nothing when it adds too little."""
     said = {s for text in written for s in content_stems(text)}
@@ -100,4 +121,4 @@ def supporting_note(notes: Notes, written: list[str], tuning: Tuning) -> str:
     stems = set(content_stems(note))
     if len(stems - said) / max(1, len(stems)) < tuning.min_novelty:
         return ""
-    return redact(f"{note} [1]")
+    return redact(f"{as_said(note, question)} [1]")

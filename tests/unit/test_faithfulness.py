@@ -6,6 +6,7 @@ import pytest
 
 from bot.faithfulness import Evidence, check_sentence, split_complete
 from bot.knowledge import KnowledgeBase
+from bot.text import content_stems
 
 
 @pytest.fixture
@@ -149,8 +150,37 @@ def test_a_sentence_glued_from_two_sources_needs_min_one_source() -> None:
         [],
     )
     glued = "Mixtral loads the active parameters because different tokens pick experts."
-    assert check_sentence(glued, sources).ok  # half of it matches one source sentence
+    # half of it matches one source sentence; its "because" clause comes from the other
+    verdict = check_sentence(glued, sources)
+    assert verdict.reason == "gives a reason from the notes for a claim they do not make"
     verdict = check_sentence(glued, sources, min_one_source=0.8)
     assert not verdict.ok and verdict.reason == "no single source sentence says this"
     close = "Every expert must be loaded, since different tokens pick different experts."
     assert check_sentence(close, sources, min_one_source=0.8).ok
+
+
+def test_a_number_keeps_the_context_of_its_source_sentence() -> None:
+    sources = Evidence.from_texts(
+        ["At FP16 a 7B model needs about 14 GB of memory for inference."], []
+    )
+    moved = "A 7B model needs about 14 GB of memory for finetuning at FP16."
+    verdict = check_sentence(moved, sources, min_one_source=0.8)
+    assert verdict.reason == "puts a number in a context its source sentence does not give"
+    kept = "A 7B model at FP16 needs about 14 GB of memory for inference."
+    assert check_sentence(kept, sources, min_one_source=0.8).ok
+
+
+def test_the_askers_premise_is_not_explained_by_a_note() -> None:
+    sources = Evidence.from_texts(
+        ["A model too large for the VRAM runs some layers on the GPU and the rest on the CPU."],
+        [],
+    )
+    premise = (
+        "The official website says it avoids the internet because a model too large for "
+        "the VRAM runs some layers on the GPU and the rest on the CPU."
+    )
+    asked = frozenset(content_stems("The official website says it avoids the internet. How?"))
+    verdict = check_sentence(premise, sources, asked)
+    assert verdict.reason == "gives a reason from the notes for a claim they do not make"
+    own = "Some layers run on the CPU because the model is too large for the VRAM."
+    assert check_sentence(own, sources).ok

@@ -81,6 +81,12 @@ def test_filter_strips_markdown_and_talk_about_the_notes(
     assert accepted and accepted[0].text.startswith("Inference is running")
 
 
+def test_filter_strips_a_list_label(library: Library, kb: KnowledgeBase) -> None:
+    f = make_filter(library, kb, "what is inference?")
+    accepted = f.feed("Key Idea: Inference is running an already trained model on new input. ")
+    assert accepted and accepted[0].text.startswith("Inference is running")
+
+
 def test_filter_rejects_an_unfinished_sentence(library: Library, kb: KnowledgeBase) -> None:
     f = make_filter(library, kb, "what is inference?")
     f.feed("Inference is running an already")
@@ -93,7 +99,7 @@ def test_filter_drops_a_sentence_that_only_restates_the_question(
 ) -> None:
     question = "Why is my trained model so slow on new input?"
     f = make_filter(library, kb, question)
-    assert f.feed("My trained model is slow on new input. ") == []
+    assert f.feed("The trained model is slow on new input. ") == []
     assert f.rejected[-1].reason == "restates the question instead of answering"
     accepted = f.feed("Inference is running an already trained model on new input. ")
     assert len(accepted) == 1
@@ -103,5 +109,17 @@ def test_the_notes_yes_no_in_the_question_words_is_no_echo(
     library: Library, kb: KnowledgeBase
 ) -> None:
     f = make_filter(library, kb, "does the model learn from my questions?", polarity=False)
-    accepted = f.feed("No, the model does not learn from my questions. ")
+    accepted = f.feed("No, the model does not learn from your questions. ")
     assert len(accepted) == 1, f.rejected
+
+
+def test_filter_drops_the_askers_words_in_the_first_person(
+    library: Library, kb: KnowledgeBase
+) -> None:
+    f = make_filter(library, kb, "does the model learn from my questions?", polarity=False)
+    assert f.feed("No, the model does not learn from my questions. ") == []
+    assert f.rejected[-1].reason == "speaks as the asker (first person)"
+    f = make_filter(library, kb, "what is inference?")
+    assert f.feed("We have tested inference, running an already trained model on new input. ") == []
+    quoted = 'Inference is running an already trained model on new input such as "I am here". '
+    assert len(f.feed(quoted)) == 1, f.rejected

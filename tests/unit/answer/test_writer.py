@@ -1,0 +1,31 @@
+"""bot.answer.writer: the extractive answer given when the model's sentences do not pass."""
+
+from __future__ import annotations
+
+from bot.answer.compose import Notes
+from bot.answer.passages import Passage
+from bot.answer.writer import as_said, extractive_answer
+
+
+def note(n: int, words: int) -> Passage:
+    return Passage(f"e#faq{n}", "e", "E", "faq", " ".join([f"w{n}"] * words) + ".")
+
+
+def test_extractive_answer_adds_notes_in_rank_order_within_the_word_limit() -> None:
+    notes = Notes((note(1, 60), note(2, 80), note(3, 30)))
+    answer = extractive_answer(notes, 100)
+    assert answer.startswith("w1") and answer.count("[1]") == 1
+    assert "[2]" not in answer  # 60 + 80 > 100
+    assert answer.endswith("[3]")  # 60 + 30 fits
+
+
+def test_extractive_answer_always_gives_the_best_note() -> None:
+    assert extractive_answer(Notes((note(1, 200),)), 100).endswith("[1]")
+    assert extractive_answer(Notes(()), 100) == ""
+
+
+def test_a_faqs_because_opening_is_kept_only_for_a_why_question() -> None:
+    text = "Because each token reads all the weights, generation is memory-bound."
+    assert as_said(text, "does batching help?").startswith("Each token reads")
+    assert as_said(text, "why is generation slow?") == text
+    assert as_said("Becausewise.", "x?") == "Becausewise."
