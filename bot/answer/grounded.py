@@ -101,5 +101,5 @@ async def write_grounded(
         return
     draft.fallback = True
     draft.note = fallback_note(draft, lib.prompts)
-    draft.answer = extractive_answer(notes, tuning.extractive_words, question)
+    draft.answer = extractive_answer(notes, tuning.extractive_words, question, polarity)
     yield draft.answer

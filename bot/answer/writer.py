@@ -29,6 +29,11 @@ PROGRESS_EVERY_S = 0.5  # how often a queued answer reports its place in line
 # answer to a why-question
 BECAUSE = re.compile(r"^Because,?\s+(?=\w)")
 WHY = re.compile(r"\b(why|how come|reason)\b", re.IGNORECASE)
+# ... and "No - ..." only answers its own question: to "is running llama on a CPU viable?"
+# the "No - it was built to run on CPUs" of "does llama.cpp need a GPU?" says the opposite
+VERDICT = re.compile(
+    r"^(?:Yes|No|Not really|Not necessarily|Not always|Almost certainly not)\s*[-–—,.:]\s+(?=\w)"
+)
 
 
 async def write_answer(
@@ -85,10 +90,14 @@ async def write_answer(
         draft.rejected.extend(sentence_filter.rejected)
 
 
-def as_said(text: str, question: str) -> str:
+def as_said(text: str, question: str, keep_verdict: bool = False) -> str:
     """A note as a reply to this question: a FAQ's "Because ..." opening off unless the
-    question asks why."""
-    if WHY.search(question) or not (opening := BECAUSE.match(text)):
+    question asks why, and its "Yes -"/"No -" off unless `keep_verdict` (the FAQ asks what
+    the user asked: `expected_polarity`)."""
+    opening = None if keep_verdict else VERDICT.match(text)
+    if opening is None and not WHY.search(question):
+        opening = BECAUSE.match(text)
+    if opening is None:
         return text
     rest = text[opening.end() :]
     first = rest.split(maxsplit=1)[0]
@@ -96,12 +105,16 @@ def as_said(text: str, question: str) -> str:
     return rest[0].upper() + rest[1:] if first.isalpha() and first.islower() else rest
 
 
-def extractive_answer(notes: Notes, max_words: int, question: str = "") -> str:
+def extractive_answer(
+    notes: Notes, max_words: int, question: str = "", polarity: bool | None = None
+) -> str:
     """The best note, cited, then the next ones in rank order while the answer stays within
-    `max_words` (a long post usually asks several things; one note rarely covers them)."""
+    `max_words` (a long post usually asks several things; one note rarely covers them).
+    `polarity`: the best note's yes/no answers this question (see `as_said`)."""
     if not notes.passages:
         return ""
-    parts = [f"{as_said(notes.passages[0].text, question)} [1]"]
+    best = as_said(notes.passages[0].text, question, keep_verdict=polarity is not None)
+    parts = [f"{best} [1]"]
     used = len(notes.passages[0].text.split())
     for n, passage in enumerate(notes.passages[1:], 2):
         words = len(passage.text.split())

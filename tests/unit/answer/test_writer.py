@@ -29,3 +29,12 @@ def test_a_faqs_because_opening_is_kept_only_for_a_why_question() -> None:
     assert as_said(text, "does batching help?").startswith("Each token reads")
     assert as_said(text, "why is generation slow?") == text
     assert as_said("Becausewise.", "x?") == "Becausewise."
+
+
+def test_a_faqs_yes_or_no_is_kept_only_when_it_answers_this_question() -> None:
+    text = "No - llama.cpp was built to run on CPUs and runs well on them."
+    assert as_said(text, "is running llama on cpu viable?").startswith("llama.cpp was built")
+    assert as_said(text, "does llama.cpp need a GPU?", keep_verdict=True) == text
+    notes = Notes((Passage("e#faq0", "e", "E", "faq", text, "Does llama.cpp need a GPU?"),))
+    assert extractive_answer(notes, 100, "does llama.cpp need a GPU?", False).startswith("No -")
+    assert extractive_answer(notes, 100, "is cpu viable?", None).startswith("llama.cpp")
