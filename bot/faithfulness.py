@@ -71,6 +71,7 @@ class _SourceSentence:
     stems: frozenset[str]
     negated: bool
     words: frozenset[str]
+    numbers: frozenset[str]
 
 
 class Evidence:
@@ -96,6 +97,7 @@ class Evidence:
                 frozenset(content_stems(s)),
                 has_negation(s),
                 frozenset(re.findall(r"[a-z]+", s.lower())),
+                frozenset(numbers(s)),
             )
             for t in texts
             for s in sentences(t)
@@ -151,7 +153,7 @@ def check_sentence(
     overlap, best = scored[0] if scored else (0.0, None)
     if best is None or overlap < min_one_source:
         return reject("no single source sentence says this")
-    if moved := _out_of_context(sentence, claimed, scored):
+    if moved := _out_of_context(sentence, scored):
         return reject(moved)
     # Every source sentence about as close as the best one must agree on "not": when the
     # sources say both "X is used" and "X does not change", a bare "X changes" is a
@@ -182,13 +184,11 @@ def _swapped_word(sentence: str, best: _SourceSentence) -> str | None:
     return None
 
 
-def _out_of_context(
-    sentence: str, claimed: set[str], scored: list[tuple[float, _SourceSentence]]
-) -> str | None:
+def _out_of_context(sentence: str, scored: list[tuple[float, _SourceSentence]]) -> str | None:
     """Why a sentence moves its source's number or reason somewhere else (or None)."""
     found = numbers(sentence)
     if found:
-        holders = [share for share, src in scored if found <= numbers(src.text)]
+        holders = [share for share, src in scored if found <= src.numbers]
         if not holders or max(holders) < NUMBER_IN_CONTEXT:
             return "puts a number in a context its source sentence does not give"
     cause = CAUSE.search(sentence)
