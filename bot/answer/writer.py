@@ -27,7 +27,7 @@ log = logging.getLogger(__name__)
 PROGRESS_EVERY_S = 0.5  # how often a queued answer reports its place in line
 # A FAQ answer opens with the reply to its own question; "Because ..." only reads as an
 # answer to a why-question
-BECAUSE = re.compile(r"^Because,?\s+(?=\w)")
+BECAUSE = re.compile(r"^Because,?\s+(?!of\b)(?=\w)")  # "Because of sampling: ..." stays
 WHY = re.compile(r"\b(why|how come|reason)\b", re.IGNORECASE)
 # ... and "No - ..." only answers its own question: to "is running llama on a CPU viable?"
 # the "No - it was built to run on CPUs" of "does llama.cpp need a GPU?" says the opposite
@@ -101,8 +101,9 @@ def as_said(text: str, question: str, keep_verdict: bool = False) -> str:
         return text
     rest = text[opening.end() :]
     first = rest.split(maxsplit=1)[0]
-    # "macOS", "tf.function" keep their spelling
-    return rest[0].upper() + rest[1:] if first.isalpha() and first.islower() else rest
+    # "single-stream" becomes "Single-stream"; "macOS", "tf.function" keep their spelling
+    plain = first.islower() and not any(c in first for c in "._/")
+    return rest[0].upper() + rest[1:] if plain else rest
 
 
 def extractive_answer(

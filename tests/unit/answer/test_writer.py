@@ -29,6 +29,9 @@ def test_a_faqs_because_opening_is_kept_only_for_a_why_question() -> None:
     assert as_said(text, "does batching help?").startswith("Each token reads")
     assert as_said(text, "why is generation slow?") == text
     assert as_said("Becausewise.", "x?") == "Becausewise."
+    assert as_said("Because of sampling: runs differ.", "x?") == "Because of sampling: runs differ."
+    assert as_said("Because single-stream decode waits.", "x?") == "Single-stream decode waits."
+    assert as_said("Because macOS limits it.", "x?") == "macOS limits it."
 
 
 def test_a_faqs_yes_or_no_is_kept_only_when_it_answers_this_question() -> None:
