@@ -95,8 +95,10 @@ async def test_users_take_turns_and_a_fourth_question_is_refused(env) -> None:
 
     done = await asyncio.gather(*(finished(m) for m in (*ann, bob)))
     ann_done, bob_done = [t for t, _ in done[:3]], done[3][0]
-    # Round robin: bob's one question is served before ann's third, not after all of hers.
-    assert bob_done < ann_done[2], (bob_done, ann_done)
+    # Round robin: bob's one question is served before ann's last, not after all of hers.
+    # (Which of ann's is last is not fixed: each question's retrieval runs in a thread
+    # before it is queued, so her second and third may reach the queue in either order.)
+    assert bob_done < max(ann_done), (bob_done, ann_done)
     footers = [
         embed_of(version).get("footer", {}).get("text", "")
         for _, reply in done
