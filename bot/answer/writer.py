@@ -19,7 +19,7 @@ from bot.answer.tuning import Tuning
 from bot.config import GenerationConfig
 from bot.errors import ModelUnavailable, QueueFull
 from bot.guard import redact
-from bot.text import content_stems
+from bot.text import content_stems, sentences
 from bot.worker import InferenceWorker
 
 log = logging.getLogger(__name__)
@@ -131,8 +131,15 @@ def supporting_note(notes: Notes, written: list[str], tuning: Tuning, question: 
     said = {s for text in written for s in content_stems(text)}
     if len(said) >= tuning.thin_answer_words or not notes.passages:
         return ""
-    note = notes.passages[0].text
-    stems = set(content_stems(note))
-    if len(stems - said) / max(1, len(stems)) < tuning.min_novelty:
+    note = as_said(notes.passages[0].text, question)
+    # the model often copies one of the note's sentences: that one is not said twice
+    fresh = [s for s in sentences(note) if _novelty(s, said) >= tuning.min_novelty]
+    stems = {s for text in fresh for s in content_stems(text)}
+    if not fresh or len(stems - said) / max(1, len(stems)) < tuning.min_novelty:
         return ""
-    return redact(f"{as_said(note, question)} [1]")
+    return redact(f"{' '.join(fresh)} [1]")
+
+
+def _novelty(sentence: str, said: set[str]) -> float:
+    stems = set(content_stems(sentence))
+    return len(stems - said) / max(1, len(stems))

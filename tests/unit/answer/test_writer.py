@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from bot.answer.compose import Notes
 from bot.answer.passages import Passage
-from bot.answer.writer import as_said, extractive_answer
+from bot.answer.tuning import DEFAULT_TUNING
+from bot.answer.writer import as_said, extractive_answer, supporting_note
 
 
 def note(n: int, words: int) -> Passage:
@@ -41,3 +42,24 @@ def test_a_faqs_yes_or_no_is_kept_only_when_it_answers_this_question() -> None:
     notes = Notes((Passage("e#faq0", "e", "E", "faq", text, "Does llama.cpp need a GPU?"),))
     assert extractive_answer(notes, 100, "does llama.cpp need a GPU?", False).startswith("No -")
     assert extractive_answer(notes, 100, "is cpu viable?", None).startswith("llama.cpp")
+
+
+def test_the_supporting_note_does_not_repeat_a_sentence_the_model_copied() -> None:
+    text = (
+        "Once the file is downloaded, local inference needs no internet connection. "
+        "The internet is needed only to download the model in the first place. "
+        "Offline, the model answers only from its training and your prompt."
+    )
+    notes = Notes((Passage("e#faq0", "e", "E", "faq", text),))
+    written = ["The internet is needed only to download the model in the first place [1]."]
+    support = supporting_note(notes, written, DEFAULT_TUNING, "can I use it offline?")
+    assert "needed only to download" not in support
+    assert support.startswith("Once the file is downloaded") and support.endswith("[1]")
+    assert "Offline, the model answers" in support
+
+
+def test_no_supporting_note_when_the_model_already_said_all_of_it() -> None:
+    text = "Prefill reads the prompt. Decode writes the answer."
+    notes = Notes((Passage("e#faq0", "e", "E", "faq", text),))
+    written = ["Prefill reads the prompt [1].", "Decode writes the answer [1]."]
+    assert supporting_note(notes, written, DEFAULT_TUNING) == ""
