@@ -101,5 +101,7 @@ async def write_grounded(
         return
     draft.fallback = True
     draft.note = fallback_note(draft, lib.prompts)
-    draft.answer = extractive_answer(notes, tuning.extractive_words, question, polarity)
+    draft.answer = extractive_answer(
+        notes, tuning.extractive_words, question, polarity, tuning.min_novelty
+    )
     yield draft.answer

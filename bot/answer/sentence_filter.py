@@ -44,6 +44,13 @@ ALTERNATIVE = re.compile(r"\b(or|vs\.?|versus)\b", re.IGNORECASE)
 FIRST_PERSON = re.compile(
     r"\b(?:I(?!/)|I'm|I've|I'd|[Mm]y|[Mm]ine|[Ww]e|[Ww]e've|[Ww]e're|[Oo]urs?|us)\b"
 )
+# "This means ...", "This is achieved by ...": a sentence copied from the middle of a note,
+# whose "this" points at a sentence the answer never said; as an answer's first sentence
+# it reads as nonsense (later, "this" points at the sentence before it)
+BACK_REFERENCE = re.compile(
+    r"^\W*(?:This|That|These|Those)\s+(?:means?|meant|results?|resulted|is (?:achieved|done)"
+    r"|allows?|lets|makes?|leads?|helps?|ensures?|enables?|causes?|explains?)\b"
+)
 QUOTED = re.compile(r"\"[^\"]*\"|“[^”]*”")
 MARKDOWN = re.compile(r"\*\*|__|`|^#+\s*|^\s*(?:[-*]|\d+[.)])\s+", re.MULTILINE)
 
@@ -228,6 +235,8 @@ class SentenceFilter:
             verdict = SentenceVerdict(sentence, True, "restates the notes' yes/no answer")
         if not verdict.ok:
             return verdict
+        if not self.accepted and BACK_REFERENCE.match(sentence):
+            return SentenceVerdict(sentence, False, "opens by referring to something not said")
         if FIRST_PERSON.search(QUOTED.sub(" ", sentence)):
             return SentenceVerdict(sentence, False, "speaks as the asker (first person)")
         stems = set(content_stems(sentence))

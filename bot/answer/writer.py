@@ -107,21 +107,29 @@ def as_said(text: str, question: str, keep_verdict: bool = False) -> str:
 
 
 def extractive_answer(
-    notes: Notes, max_words: int, question: str = "", polarity: bool | None = None
+    notes: Notes,
+    max_words: int,
+    question: str = "",
+    polarity: bool | None = None,
+    min_novelty: float = 0.0,
 ) -> str:
     """The best note, cited, then the next ones in rank order while the answer stays within
-    `max_words` (a long post usually asks several things; one note rarely covers them).
-    `polarity`: the best note's yes/no answers this question (see `as_said`)."""
+    `max_words` (a long post usually asks several things; one note rarely covers them); a
+    note that mostly says again what the answer says (under `min_novelty` of its content
+    words new) is skipped for the next one. `polarity`: the best note's yes/no answers this
+    question (see `as_said`)."""
     if not notes.passages:
         return ""
     best = as_said(notes.passages[0].text, question, keep_verdict=polarity is not None)
     parts = [f"{best} [1]"]
     used = len(notes.passages[0].text.split())
+    said = set(content_stems(best))
     for n, passage in enumerate(notes.passages[1:], 2):
         words = len(passage.text.split())
-        if used + words <= max_words:
+        if used + words <= max_words and _novelty(passage.text, said) >= min_novelty:
             parts.append(f"{as_said(passage.text, question)} [{n}]")
             used += words
+            said |= set(content_stems(passage.text))
     return redact(" ".join(parts))
 
 

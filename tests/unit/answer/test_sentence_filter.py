@@ -123,3 +123,16 @@ def test_filter_drops_the_askers_words_in_the_first_person(
     assert f.feed("We have tested inference, running an already trained model on new input. ") == []
     quoted = 'Inference is running an already trained model on new input such as "I am here". '
     assert len(f.feed(quoted)) == 1, f.rejected
+
+
+def test_a_first_sentence_pointing_back_at_nothing_is_dropped(
+    library: Library, kb: KnowledgeBase
+) -> None:
+    f = make_filter(library, kb, "what is inference?")
+    assert f.feed("This means running an already trained model on new input. ") == []
+    assert f.rejected[-1].reason == "opens by referring to something not said"
+    accepted = f.feed("Inference is running an already trained model on new input. ")
+    assert len(accepted) == 1
+    # after a first sentence, "this" has something to point at
+    f.feed("This means the weights stay frozen during inference. ")
+    assert all(v.reason != "opens by referring to something not said" for v in f.rejected[1:])

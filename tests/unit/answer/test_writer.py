@@ -63,3 +63,12 @@ def test_no_supporting_note_when_the_model_already_said_all_of_it() -> None:
     notes = Notes((Passage("e#faq0", "e", "E", "faq", text),))
     written = ["Prefill reads the prompt [1].", "Decode writes the answer [1]."]
     assert supporting_note(notes, written, DEFAULT_TUNING) == ""
+
+
+def test_extractive_answer_skips_a_note_that_says_again_what_it_already_says() -> None:
+    first = Passage("e#faq0", "e", "E", "faq", "Prefill processes every prompt token first.")
+    again = Passage("e#faq1", "e", "E", "faq", "Every prompt token is processed first: prefill.")
+    other = Passage("e#faq2", "e", "E", "faq", "Decode then writes one token per step.")
+    answer = extractive_answer(Notes((first, again, other)), 160, min_novelty=0.4)
+    assert "[2]" not in answer and answer.endswith("[3]")
+    assert "[2]" in extractive_answer(Notes((first, again, other)), 160)  # no threshold
