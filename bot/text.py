@@ -92,6 +92,11 @@ def content_stems(text: str) -> list[str]:
     return [stem(w) for w in words(text) if w not in STOPWORDS]
 
 
+def novelty(stems: set[str], said: set[str]) -> float:
+    """The share of these content stems not already said (0.0 when there are none)."""
+    return len(stems - said) / max(1, len(stems))
+
+
 def sentences(text: str) -> list[str]:
     """Split prose into sentences (good enough for model output and curated text)."""
     parts: list[str] = []

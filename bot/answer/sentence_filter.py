@@ -19,7 +19,7 @@ from bot.answer.compose import Notes
 from bot.answer.tuning import DEFAULT_TUNING
 from bot.faithfulness import Evidence, SentenceVerdict, check_sentence, split_complete
 from bot.retrieval import is_yes_no
-from bot.text import NEGATION, content_stems, numbers
+from bot.text import NEGATION, content_stems, novelty, numbers
 
 CITATION = re.compile(r"\s*\[(\d+)\]")
 OPENING = re.compile(r"^\W*(yes|yeah|yep|no|nope|not really)\b", re.IGNORECASE)
@@ -242,7 +242,6 @@ class SentenceFilter:
         stems = set(content_stems(sentence))
         if self._echoes_question(stems, opening):
             return SentenceVerdict(sentence, False, "restates the question instead of answering")
-        novelty = len(stems - self._said) / max(1, len(stems))
-        if (self.accepted or self._seeded) and novelty < self.min_novelty:
+        if (self.accepted or self._seeded) and novelty(stems, self._said) < self.min_novelty:
             return SentenceVerdict(sentence, False, "repeats what the answer already says")
         return verdict

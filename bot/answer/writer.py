@@ -19,7 +19,7 @@ from bot.answer.tuning import Tuning
 from bot.config import GenerationConfig
 from bot.errors import ModelUnavailable, QueueFull
 from bot.guard import redact
-from bot.text import content_stems, sentences
+from bot.text import content_stems, novelty, sentences
 from bot.worker import InferenceWorker
 
 log = logging.getLogger(__name__)
@@ -126,10 +126,11 @@ def extractive_answer(
     said = set(content_stems(best))
     for n, passage in enumerate(notes.passages[1:], 2):
         words = len(passage.text.split())
-        if used + words <= max_words and _novelty(passage.text, said) >= min_novelty:
+        stems = set(content_stems(passage.text))
+        if used + words <= max_words and novelty(stems, said) >= min_novelty:
             parts.append(f"{as_said(passage.text, question)} [{n}]")
             used += words
-            said |= set(content_stems(passage.text))
+            said |= stems
     return redact(" ".join(parts))
 
 
@@ -141,13 +142,10 @@ def supporting_note(notes: Notes, written: list[str], tuning: Tuning, question: 
         return ""
     note = as_said(notes.passages[0].text, question)
     # the model often copies one of the note's sentences: that one is not said twice
-    fresh = [s for s in sentences(note) if _novelty(s, said) >= tuning.min_novelty]
-    stems = {s for text in fresh for s in content_stems(text)}
-    if not fresh or len(stems - said) / max(1, len(stems)) < tuning.min_novelty:
+    fresh = [
+        s for s in sentences(note) if novelty(set(content_stems(s)), said) >= tuning.min_novelty
+    ]
+    kept = " ".join(fresh)
+    if not fresh or novelty(set(content_stems(kept)), said) < tuning.min_novelty:
         return ""
-    return redact(f"{' '.join(fresh)} [1]")
-
-
-def _novelty(sentence: str, said: set[str]) -> float:
-    stems = set(content_stems(sentence))
-    return len(stems - said) / max(1, len(stems))
+    return redact(f"{kept} [1]")

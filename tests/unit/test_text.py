@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.text import content_stems, has_negation, numbers, sentences, stem, words
+from bot.text import content_stems, has_negation, novelty, numbers, sentences, stem, words
 
 
 @pytest.mark.parametrize("word", ["quantized", "quantizing", "quantization", "quantizations"])
@@ -114,3 +114,9 @@ def test_numbers_inside_names_are_ignored() -> None:
 
 def test_numbers_of_text_without_digits_is_empty() -> None:
     assert numbers("no digits here") == set()
+
+
+def test_novelty_is_the_share_of_stems_not_yet_said() -> None:
+    assert novelty({"prefill", "prompt"}, {"prompt"}) == 0.5
+    assert novelty(set(), {"prompt"}) == 0.0
+    assert novelty({"decode"}, set()) == 1.0
