@@ -40,6 +40,7 @@ from bot.datafile import (
     where,
 )
 from bot.errors import BotError, KnowledgeError
+from bot.text import sentences
 
 DEFAULT_MODELS_PATH = PROJECT_ROOT / "knowledge" / "models.yaml"
 
@@ -844,12 +845,23 @@ _REJECT = re.compile(
 _LIST_INTENT = re.compile(
     r"\b(fit|fits|run|runs|load|host|enough|which|best|biggest|largest|recommend\w*)\b", re.I
 )
+_FIT_INTENT = re.compile(
+    r"\b(fit|fits|run|runs|running|load|host|enough|which|best|biggest|largest|recommend\w*|"
+    r"need|handle|possible|able|work|works|usable|manage|squeeze|or nah)\b",
+    re.I,
+)
 _NEED_INTENT = re.compile(
     r"\bhow\s+much\s+(?:v?ram|memory|gpu\s+memory|space)\b|\b(?:v?ram|memory)\s+(?:do\s+i\s+|"
     r"does\s+it\s+|would\s+i\s+)?(?:need|needed|required?)\b|\b(?:need|needs|require|requires)"
     r"\b.*\b(?:v?ram|memory)\b",
     re.I,
 )
+
+
+def _asked_part(text: str) -> str:
+    """The sentences that ask (those with a "?"), or all of it when none has one."""
+    asked = [s for s in sentences(text) if "?" in s]
+    return " ".join(asked) if asked else text
 
 
 def _find_model_in_text(text: str, catalog: Catalog) -> tuple[str | None, float | None]:
@@ -901,11 +913,16 @@ def parse_fit_question(text: str, catalog: Catalog | None = None) -> FitQuery | 
     catalog = catalog or default_catalog()
     memory, kind = _memory_in_text(text)
     model_id, size = _find_model_in_text(text, catalog)
+    asked = _asked_part(text)
     if memory is None:
-        if model_id is None or not _NEED_INTENT.search(text):
+        if model_id is None or not _NEED_INTENT.search(asked):
             return None
-    elif model_id is None and size is None and not _LIST_INTENT.search(text):
-        return None
+    elif not (
+        _FIT_INTENT.search(asked)
+        or _NEED_INTENT.search(asked)
+        or ("?" in asked and _memory_in_text(asked)[0] is not None)  # "llama3:70b on 48GB?"
+    ):
+        return None  # "30B runs in 6 GB now ... what do I need to do?" asks something else
 
     assumed: list[str] = []
     quant = None

@@ -19,7 +19,7 @@ from bot.answer.compose import Notes
 from bot.answer.tuning import DEFAULT_TUNING
 from bot.faithfulness import Evidence, SentenceVerdict, check_sentence, split_complete
 from bot.retrieval import is_yes_no
-from bot.text import NEGATION, content_stems, novelty, numbers
+from bot.text import NEGATION, content_stems, novelty, numbers, sentences
 
 CITATION = re.compile(r"\s*\[(\d+)\]")
 OPENING = re.compile(r"^\W*(yes|yeah|yep|no|nope|not really)\b", re.IGNORECASE)
@@ -87,6 +87,19 @@ def _polarity(word: str) -> bool:
     return word.lower() in ("yes", "yeah", "yep")
 
 
+def _asks_same(question: str, faq_question: str) -> bool:
+    """The FAQ's question shares most of the content words of the user's message, or of
+    one of its question sentences: a long post ("... Sometimes even more than 60 ms. Is
+    this normal?") asks in its last sentence what the FAQ asks."""
+    theirs = set(content_stems(faq_question))
+    asked = [question, *(s for s in sentences(question) if "?" in s and s != question)]
+    for text in asked:
+        stems = set(content_stems(text))
+        if stems and len(stems & theirs) >= SAME_QUESTION * len(stems):
+            return True
+    return False
+
+
 def expected_polarity(
     notes: Notes, yes_no: bool, alternative: bool = False, question: str = ""
 ) -> bool | None:
@@ -98,12 +111,7 @@ def expected_polarity(
     if not yes_no or not notes.passages:
         return None
     best = notes.passages[0]
-    asked = set(content_stems(question))
-    if question and (best.question is None or not asked):
-        return None
-    if question and len(asked & set(content_stems(best.question or ""))) < SAME_QUESTION * len(
-        asked
-    ):
+    if question and (best.question is None or not _asks_same(question, best.question)):
         return None
     match = POLARITY_OF_NOTE.match(best.text)
     if match is None or (alternative and match.group(1).lower() == "not"):

@@ -405,6 +405,8 @@ def test_parser_recognises_fit_questions(
         "can TensorFlow only allocate 4 GB of GPU memory?",
         "fine-tuning a 7B model requires about 112 GB of VRAM, why?",
         "I have 64 GB and the Qwen models give me 11 tokens a second",
+        # a size and an amount told, then another question asked about them
+        "A friend says a 13B model now runs in 4 GB of RAM. What setting makes that happen?",
         "",
     ],
 )

@@ -32,6 +32,17 @@ def test_polarity_comes_only_from_a_faq_asking_the_same_thing(kb: KnowledgeBase)
     assert expected_polarity(notes, False, False, same) is None
 
 
+def test_a_long_post_asks_in_its_question_sentence(kb: KnowledgeBase) -> None:
+    faq = next(p for p in build_passages(kb) if p.id == "inference#faq0")
+    notes = Notes((faq,))
+    story = "I run a bot for my team, it answers questions all day and keeps getting chats. "
+    assert (
+        expected_polarity(notes, True, False, story + "Does the model learn from my questions?")
+        is False
+    )
+    assert expected_polarity(notes, True, False, story + "Is quantization lossless?") is None
+
+
 def make_filter(
     library: Library, kb: KnowledgeBase, question: str, polarity=None
 ) -> SentenceFilter:
