@@ -29,6 +29,7 @@ STOPWORDS = frozenset(
     everything someone people even still well ever every instead since though yet whether could
     may might must shall cant dont doesnt isnt wont didnt arent whats thats answer answers
     answered answering question questions ask asks asked asking see sees seen saw
+    recommend recommends recommended recommending suggest suggests suggested advise
     """.split()
 )
 

@@ -120,3 +120,10 @@ def test_novelty_is_the_share_of_stems_not_yet_said() -> None:
     assert novelty({"prefill", "prompt"}, {"prompt"}) == 0.5
     assert novelty(set(), {"prompt"}) == 0.0
     assert novelty({"decode"}, set()) == 1.0
+
+
+def test_asking_for_advice_is_no_topic() -> None:
+    # "recommend" stems like "recommendations": as a query word it pulled in the entry on
+    # recommendation systems for "what hardware do people recommend?"
+    assert content_stems("which gpu would you recommend?") == ["gpu"]
+    assert content_stems("how do netflix recommendations work") == ["netflix", "recommend"]
