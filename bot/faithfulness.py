@@ -32,6 +32,9 @@ TIE_MARGIN = 0.1  # source sentences this close to the best overlap are judged t
 # 14 GB of inference at FP16 and adds the asker's "finetuning"
 NUMBER_IN_CONTEXT = 0.9
 # "<the asker's premise> because <a note>": the premise is not the note's
+# "MoE (Multi-Expert Encoder)": an abbreviation spelled out in brackets; the spelling must
+# be the notes' own (the small model invents expansions that read as facts)
+SPELLED_OUT = re.compile(r"\b[A-Z][A-Za-z]*[A-Z][A-Za-z]*\s*\(([A-Za-z][A-Za-z -]+)\)")
 CAUSE = re.compile(r"\b(because|since|due to|which is why|that is why)\b", re.IGNORECASE)
 MIN_PREMISE_WORDS = 3
 PREMISE_IN_SOURCE = 0.5
@@ -103,8 +106,13 @@ class Evidence:
             for s in sentences(t)
         ]
         self.vocabulary = frozenset().union(*(s.stems for s in self.source_sentences))
+        self.plain_text = _plain(" ".join(texts))
         self.numbers = set().union(*(numbers(t) for t in texts))
         self.false_claims = all_false_claims
+
+
+def _plain(text: str) -> str:
+    return " ".join(re.findall(r"[a-z0-9]+", text.lower()))
 
 
 def _loops(sentence: str) -> bool:
@@ -138,6 +146,10 @@ def check_sentence(
     stems = content_stems(sentence)
     if len(set(stems)) < MIN_CONTENT_WORDS:
         return reject("carries no content of its own")
+    for spelled in SPELLED_OUT.finditer(sentence):
+        spelling = _plain(spelled.group(1))
+        if len(spelling.split()) >= 2 and spelling not in evidence.plain_text:
+            return reject(f"spells out an abbreviation unlike the sources ({spelled.group(1)})")
     unsupported_numbers = numbers(sentence) - evidence.numbers
     if unsupported_numbers:
         return reject(f"uses a number not in the sources ({sorted(unsupported_numbers)[0]})")

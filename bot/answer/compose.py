@@ -27,6 +27,9 @@ class Notes:
     """The numbered passages one answer is written from; note n is passages[n - 1]."""
 
     passages: tuple[Passage, ...]
+    # per passage: how close the user's question is to the FAQ's own question (e5 cosine;
+    # None: not a FAQ or no embeddings). Empty when unknown.
+    same_question: tuple[float | None, ...] = ()
 
     def render(self) -> str:
         return "\n".join(f"[{n}] {p.title}: {p.text}" for n, p in enumerate(self.passages, 1))
@@ -41,6 +44,7 @@ def choose_notes(selection: Selection, tuning: Tuning) -> Notes:
         return Notes(())
     best = selection.ranked[0].score
     chosen: list[Passage] = []
+    asked: list[float | None] = []
     used = 0
     for scored in selection.ranked:
         if len(chosen) >= tuning.prompt_passages:
@@ -53,8 +57,9 @@ def choose_notes(selection: Selection, tuning: Tuning) -> Notes:
         if any(p.text == scored.passage.text for p in chosen):
             continue
         chosen.append(scored.passage)
+        asked.append(scored.same_question)
         used += cost
-    return Notes(tuple(chosen))
+    return Notes(tuple(chosen), tuple(asked))
 
 
 def build_messages(

@@ -30,7 +30,9 @@ def sentence_filter_for(
     """The checks for this question's sentences, and the notes' own yes/no (or None)."""
     alternative = is_alternative(question)
     asked_yes_no = asks_yes_no(question)
-    polarity = expected_polarity(notes, asked_yes_no, alternative, question)
+    polarity = expected_polarity(
+        notes, asked_yes_no, alternative, question, tuning.same_answer_polarity
+    )
     yes_no = polarity is not None or (asked_yes_no and not alternative)
     checks = SentenceFilter(
         notes,

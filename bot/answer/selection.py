@@ -50,6 +50,9 @@ class Scored:
     lexical: float
     semantic: float
     entry: float
+    # for a FAQ: e5 cosine of the user's question with the FAQ's own (None: not a FAQ, or
+    # no embeddings)
+    same_question: float | None = None
 
 
 @dataclass(frozen=True)
@@ -190,7 +193,8 @@ class PassageIndex:
                 score *= t.intent_boost
             if p.entry_id in uncued:
                 score *= t.missing_cue_penalty
-            ranked.append(Scored(p, score, lex, sem, ent))
+            asked = float(same_question[i]) if p.question and query_vector is not None else None
+            ranked.append(Scored(p, score, lex, sem, ent, asked))
         ranked.sort(key=lambda s: (-s.score, s.passage.id))
         return Selection(
             question,

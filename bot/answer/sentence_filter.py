@@ -40,9 +40,10 @@ LABEL = re.compile(
 ALTERNATIVE = re.compile(r"\b(or|vs\.?|versus)\b", re.IGNORECASE)
 # The bot speaks as itself and the notes never say "I"/"we" outside quotes: a model sentence
 # in the first person is the asker's words turned into a claim ("No, my question is not
-# about inference only", "We have tested the time delay of AWQ").
+# about inference only", "We have tested the time delay of AWQ", "The same question gives
+# me different answers because ...").
 FIRST_PERSON = re.compile(
-    r"\b(?:I(?!/)|I'm|I've|I'd|[Mm]y|[Mm]ine|[Ww]e|[Ww]e've|[Ww]e're|[Oo]urs?|us)\b"
+    r"\b(?:I(?!/)|I'm|I've|I'd|[Mm]e|[Mm]y|[Mm]ine|[Ww]e|[Ww]e've|[Ww]e're|[Oo]urs?|us)\b"
 )
 # "This means ...", "This is achieved by ...": a sentence copied from the middle of a note,
 # whose "this" points at a sentence the answer never said; as an answer's first sentence
@@ -101,18 +102,30 @@ def _asks_same(question: str, faq_question: str) -> bool:
 
 
 def expected_polarity(
-    notes: Notes, yes_no: bool, alternative: bool = False, question: str = ""
+    notes: Notes,
+    yes_no: bool,
+    alternative: bool = False,
+    question: str = "",
+    same_answer: float = DEFAULT_TUNING.same_answer_polarity,
 ) -> bool | None:
     """True/False when the question is yes/no and the best note is the answer to a FAQ that
     asks the same thing and opens with Yes/No. A "Yes" that answers a neighbouring question
-    ("is RAG cheaper than fine-tuning?") is no answer to "is RAG the same as training?", so
-    the FAQ's own question must share most of the user's words. For an either-or question
-    only an explicit "Yes"/"No" counts ("Not at that moment: ..." is no "no")."""
+    ("can I use it offline?") is no answer to another ("do I need internet?"), so the FAQ's
+    question must be the user's in other words: an e5 cosine of at least `same_answer`
+    between the two questions, or without embeddings most of the user's words. For an
+    either-or question only an explicit "Yes"/"No" counts ("Not at that moment: ..." is
+    no "no")."""
     if not yes_no or not notes.passages:
         return None
     best = notes.passages[0]
-    if question and (best.question is None or not _asks_same(question, best.question)):
-        return None
+    if question:
+        if best.question is None:
+            return None
+        cosine = notes.same_question[0] if notes.same_question else None
+        if cosine is not None and cosine < same_answer:
+            return None
+        if cosine is None and not _asks_same(question, best.question):
+            return None
     match = POLARITY_OF_NOTE.match(best.text)
     if match is None or (alternative and match.group(1).lower() == "not"):
         return None

@@ -184,3 +184,13 @@ def test_the_askers_premise_is_not_explained_by_a_note() -> None:
     assert verdict.reason == "gives a reason from the notes for a claim they do not make"
     own = "Some layers run on the CPU because the model is too large for the VRAM."
     assert check_sentence(own, sources).ok
+
+
+def test_an_abbreviation_spelled_out_unlike_the_sources_is_rejected() -> None:
+    source = "A mixture of experts (MoE) model sends each token through a few experts only."
+    evidence = Evidence.from_texts([source], [])
+    invented = "MoE (Multi-Expert Encoder) sends each token through a few experts only."
+    verdict = check_sentence(invented, evidence)
+    assert not verdict.ok and verdict.reason.startswith("spells out an abbreviation")
+    for same in ("MoE (mixture of experts) sends", "MoE (Mixture-of-Experts) sends"):
+        assert check_sentence(f"{same} each token through a few experts only.", evidence).ok

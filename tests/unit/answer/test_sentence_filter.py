@@ -43,6 +43,18 @@ def test_a_long_post_asks_in_its_question_sentence(kb: KnowledgeBase) -> None:
     assert expected_polarity(notes, True, False, story + "Is quantization lossless?") is None
 
 
+def test_with_embeddings_the_faqs_yes_no_needs_the_same_question_in_other_words(
+    kb: KnowledgeBase,
+) -> None:
+    faq = next(p for p in build_passages(kb) if p.id == "inference#faq0")
+    same_words = "does the model learn from my questions?"
+    other_words = "if i correct it, will it get smarter?"
+    # the e5 cosine of the two questions decides, not the words they share
+    assert expected_polarity(Notes((faq,), (0.90,)), True, False, same_words) is None
+    assert expected_polarity(Notes((faq,), (0.95,)), True, False, other_words) is False
+    assert expected_polarity(Notes((faq,)), True, False, other_words) is None  # no vectors
+
+
 def make_filter(
     library: Library, kb: KnowledgeBase, question: str, polarity=None
 ) -> SentenceFilter:
@@ -132,6 +144,8 @@ def test_filter_drops_the_askers_words_in_the_first_person(
     assert f.rejected[-1].reason == "speaks as the asker (first person)"
     f = make_filter(library, kb, "what is inference?")
     assert f.feed("We have tested inference, running an already trained model on new input. ") == []
+    assert f.feed("Inference gives me an output from an already trained model on new input. ") == []
+    assert f.rejected[-1].reason == "speaks as the asker (first person)"
     quoted = 'Inference is running an already trained model on new input such as "I am here". '
     assert len(f.feed(quoted)) == 1, f.rejected
 
