@@ -447,7 +447,9 @@ def main(args: list[str]) -> None:
     labelled = [(i, {p.id for p in base.passages if not score(i, p.text)}) for i in items]
     usable = [(i, g) for i, g in labelled if g]
     sets = {
-        "tuning": [u for u in usable if not u[0].id.startswith(("ha", "hb", "hc", "dd", "he", "df"))],
+        "tuning": [
+            u for u in usable if not u[0].id.startswith(("ha", "hb", "hc", "dd", "he", "df"))
+        ],
         "held-out": [u for u in usable if u[0].id.startswith(("ha", "hb", "hc", "dd", "he", "df"))],
     }
     vectors = {}
