@@ -157,10 +157,12 @@ class PassageIndex:
         top_entry = max(entry_raw.values(), default=0.0)
         semantic = np.zeros(len(self.passages), dtype=np.float32)
         same_question = np.zeros(len(self.passages), dtype=np.float32)
+        compared = False  # whether same_question holds real cosines
         if self.vectors is not None and query_vector is not None:
             semantic = self.vectors @ query_vector
             if self.question_vectors is not None and self._faq_rows:
                 same_question[self._faq_rows] = self.question_vectors @ query_vector
+                compared = True
         lex_max = float(lexical.max()) if len(lexical) else 0.0
         sem_top = float(semantic.max()) if len(semantic) else 0.0
         yes_no = is_yes_no(question)
@@ -193,8 +195,8 @@ class PassageIndex:
                 score *= t.intent_boost
             if p.entry_id in uncued:
                 score *= t.missing_cue_penalty
-            asked = float(same_question[i]) if p.question and query_vector is not None else None
-            ranked.append(Scored(p, score, lex, sem, ent, asked))
+            faq_cosine = float(same_question[i]) if p.question and compared else None
+            ranked.append(Scored(p, score, lex, sem, ent, faq_cosine))
         ranked.sort(key=lambda s: (-s.score, s.passage.id))
         return Selection(
             question,
