@@ -31,7 +31,12 @@ def sentence_filter_for(
     alternative = is_alternative(question)
     asked_yes_no = asks_yes_no(question)
     polarity = expected_polarity(
-        notes, asked_yes_no, alternative, question, tuning.same_answer_polarity
+        notes,
+        asked_yes_no,
+        alternative,
+        question,
+        tuning.same_answer_polarity,
+        tuning.same_answer_with_words,
     )
     yes_no = polarity is not None or (asked_yes_no and not alternative)
     checks = SentenceFilter(

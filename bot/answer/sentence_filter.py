@@ -57,6 +57,7 @@ MARKDOWN = re.compile(r"\*\*|__|`|^#+\s*|^\s*(?:[-*]|\d+[.)])\s+", re.MULTILINE)
 
 
 SAME_QUESTION = 0.5  # share of the user's content words a FAQ's question must share
+SAME_QUESTION_NEAR = 0.6  # ... when e5 finds the questions close but not the same
 TAG_QUESTION = re.compile(r"\b(right|correct|yeah|true|no|isn'?t it|don'?t they)\s*\?+\s*$", re.I)
 
 
@@ -88,7 +89,7 @@ def _polarity(word: str) -> bool:
     return word.lower() in ("yes", "yeah", "yep")
 
 
-def _asks_same(question: str, faq_question: str) -> bool:
+def _asks_same(question: str, faq_question: str, share: float = SAME_QUESTION) -> bool:
     """The FAQ's question shares most of the content words of the user's message, or of
     one of its question sentences: a long post ("... Sometimes even more than 60 ms. Is
     this normal?") asks in its last sentence what the FAQ asks."""
@@ -96,7 +97,7 @@ def _asks_same(question: str, faq_question: str) -> bool:
     asked = [question, *(s for s in sentences(question) if "?" in s and s != question)]
     for text in asked:
         stems = set(content_stems(text))
-        if stems and len(stems & theirs) >= SAME_QUESTION * len(stems):
+        if stems and len(stems & theirs) >= share * len(stems):
             return True
     return False
 
@@ -107,12 +108,15 @@ def expected_polarity(
     alternative: bool = False,
     question: str = "",
     same_answer: float = DEFAULT_TUNING.same_answer_polarity,
+    near: float = DEFAULT_TUNING.same_answer_with_words,
 ) -> bool | None:
     """True/False when the question is yes/no and the best note is the answer to a FAQ that
     asks the same thing and opens with Yes/No. A "Yes" that answers a neighbouring question
     ("can I use it offline?") is no answer to another ("do I need internet?"), so the FAQ's
     question must be the user's in other words: an e5 cosine of at least `same_answer`
-    between the two questions, or without embeddings most of the user's words. For an
+    between the two questions, or of `near` with 60% of the user's words in the FAQ's
+    question ("does the model learn from my questions while it answers them?" / "Does a
+    model learn during inference?", 0.918), or without embeddings half of them. For an
     either-or question only an explicit "Yes"/"No" counts ("Not at that moment: ..." is
     no "no")."""
     if not yes_no or not notes.passages:
@@ -122,9 +126,12 @@ def expected_polarity(
         if best.question is None:
             return None
         cosine = notes.same_question[0] if notes.same_question else None
-        if cosine is not None and cosine < same_answer:
-            return None
-        if cosine is None and not _asks_same(question, best.question):
+        if cosine is None:
+            if not _asks_same(question, best.question):
+                return None
+        elif cosine < same_answer and not (
+            cosine >= near and _asks_same(question, best.question, SAME_QUESTION_NEAR)
+        ):
             return None
     match = POLARITY_OF_NOTE.match(best.text)
     if match is None or (alternative and match.group(1).lower() == "not"):

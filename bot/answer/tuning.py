@@ -59,6 +59,7 @@ class Tuning:
     # the user too. Read from 60 tuning/dev/x* pairs: the FAQ's yes/no was wrong for the
     # user at 0.887-0.917 ("do I need internet?" / "can I use it offline?"), right from 0.928
     same_answer_polarity: float = 0.925
+    same_answer_with_words: float = 0.91  # enough when most of the words are shared too
     min_beyond_question: float = 0.3  # below this share of words not in the question: an echo
     semantic_on_topic: float = 0.86  # e5 cosine that makes a question the guard missed on-topic
 

@@ -51,6 +51,8 @@ def test_with_embeddings_the_faqs_yes_no_needs_the_same_question_in_other_words(
     other_words = "if i correct it, will it get smarter?"
     # the e5 cosine of the two questions decides, not the words they share
     assert expected_polarity(Notes((faq,), (0.90,)), True, False, same_words) is None
+    assert expected_polarity(Notes((faq,), (0.915,)), True, False, same_words) is False
+    assert expected_polarity(Notes((faq,), (0.915,)), True, False, other_words) is None
     assert expected_polarity(Notes((faq,), (0.95,)), True, False, other_words) is False
     assert expected_polarity(Notes((faq,)), True, False, other_words) is None  # no vectors
 
