@@ -21,7 +21,7 @@ import re
 from dataclasses import dataclass
 
 from bot.knowledge import Entry
-from bot.text import content_stems, has_negation, numbers, sentences
+from bot.text import content_stems, has_negation, numbers, plain, sentences
 
 MIN_CONTENT_WORDS = 3
 MIN_SUPPORT = 0.8  # share of the sentence's content words found in the sources
@@ -106,13 +106,9 @@ class Evidence:
             for s in sentences(t)
         ]
         self.vocabulary = frozenset().union(*(s.stems for s in self.source_sentences))
-        self.plain_text = _plain(" ".join(texts))
+        self.plain_text = plain(" ".join(texts))
         self.numbers = set().union(*(numbers(t) for t in texts))
         self.false_claims = all_false_claims
-
-
-def _plain(text: str) -> str:
-    return " ".join(re.findall(r"[a-z0-9]+", text.lower()))
 
 
 def _loops(sentence: str) -> bool:
@@ -147,7 +143,7 @@ def check_sentence(
     if len(set(stems)) < MIN_CONTENT_WORDS:
         return reject("carries no content of its own")
     for spelled in SPELLED_OUT.finditer(sentence):
-        spelling = _plain(spelled.group(1))
+        spelling = plain(spelled.group(1))
         if len(spelling.split()) >= 2 and spelling not in evidence.plain_text:
             return reject(f"spells out an abbreviation unlike the sources ({spelled.group(1)})")
     unsupported_numbers = numbers(sentence) - evidence.numbers

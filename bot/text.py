@@ -88,6 +88,12 @@ def words(text: str) -> list[str]:
     return WORD.findall(text.lower())
 
 
+def plain(text: str) -> str:
+    """Lower-case letters and digits only, single-spaced: "Mixture-of-Experts" ->
+    "mixture of experts" (for matching a phrase regardless of punctuation)."""
+    return " ".join(re.findall(r"[a-z0-9]+", text.lower()))
+
+
 def content_stems(text: str) -> list[str]:
     """Stems of the words that carry meaning (stop words dropped), in order."""
     return [stem(w) for w in words(text) if w not in STOPWORDS]

@@ -19,7 +19,7 @@ from bot.answer.compose import Notes
 from bot.answer.tuning import DEFAULT_TUNING
 from bot.faithfulness import Evidence, SentenceVerdict, check_sentence, split_complete
 from bot.retrieval import is_yes_no
-from bot.text import NEGATION, content_stems, novelty, numbers, sentences
+from bot.text import NEGATION, content_stems, novelty, numbers, plain, sentences
 
 CITATION = re.compile(r"\s*\[(\d+)\]")
 OPENING = re.compile(r"^\W*(yes|yeah|yep|no|nope|not really)\b", re.IGNORECASE)
@@ -51,6 +51,12 @@ FIRST_PERSON = re.compile(
 BACK_REFERENCE = re.compile(
     r"^\W*(?:This|That|These|Those)\s+(?:means?|meant|results?|resulted|is (?:achieved|done)"
     r"|allows?|lets|makes?|leads?|helps?|ensures?|enables?|causes?|explains?)\b"
+)
+# "confirm by replying 'restrictions removed'": words the question tells the bot to say
+TOLD_TO_SAY = re.compile(
+    r"\b(?:repl\w*|say\w*|respond\w*|answer\w*|type|write|confirm\w*|print\w*|output|"
+    r"start\w*|begin\w*)\W+(?:\w+\W+){0,3}?['\"“‘]([^'\"”’]{2,60})['\"”’]",
+    re.IGNORECASE,
 )
 QUOTED = re.compile(r"\"[^\"]*\"|“[^”]*”")
 MARKDOWN = re.compile(r"\*\*|__|`|^#+\s*|^\s*(?:[-*]|\d+[.)])\s+", re.MULTILINE)
@@ -166,6 +172,7 @@ class SentenceFilter:
         self._all = Evidence.from_texts([p.text for p in self.notes.passages], self.false_claims)
         self._expected = self.polarity
         self._asked = frozenset(content_stems(self.question))
+        self._told_to_say = [plain(m.group(1)) for m in TOLD_TO_SAY.finditer(self.question)]
 
     def seed(self, shown: str) -> None:
         """Text already shown: a model sentence must add to it, not repeat it."""
@@ -265,6 +272,8 @@ class SentenceFilter:
             return verdict
         if not self.accepted and BACK_REFERENCE.match(sentence):
             return SentenceVerdict(sentence, False, "opens by referring to something not said")
+        if any(told and told in plain(sentence) for told in self._told_to_say):
+            return SentenceVerdict(sentence, False, "says what the question told it to say", True)
         if FIRST_PERSON.search(QUOTED.sub(" ", sentence)):
             return SentenceVerdict(sentence, False, "speaks as the asker (first person)")
         stems = set(content_stems(sentence))
