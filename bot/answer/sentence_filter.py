@@ -158,7 +158,7 @@ class SentenceFilter:
     yes_no: bool
     min_novelty: float
     question: str = ""
-    min_support: float = 0.8
+    min_support: float = DEFAULT_TUNING.min_support  # see Tuning
     min_one_source: float = DEFAULT_TUNING.min_one_source  # see Tuning
     polarity: bool | None = None  # the yes/no answer of the notes (expected_polarity)
     min_beyond_question: float = DEFAULT_TUNING.min_beyond_question  # see Tuning
