@@ -31,10 +31,10 @@ TIE_MARGIN = 0.1  # source sentences this close to the best overlap are judged t
 # that holds the number: "The 7B model needs about 14 GB of VRAM for finetuning" takes the
 # 14 GB of inference at FP16 and adds the asker's "finetuning"
 NUMBER_IN_CONTEXT = 0.9
-# "<the asker's premise> because <a note>": the premise is not the note's
 # "MoE (Multi-Expert Encoder)": an abbreviation spelled out in brackets; the spelling must
 # be the notes' own (the small model invents expansions that read as facts)
 SPELLED_OUT = re.compile(r"\b[A-Z][A-Za-z]*[A-Z][A-Za-z]*\s*\(([A-Za-z][A-Za-z -]+)\)")
+# "<the asker's premise> because <a note>": the premise is not the note's
 CAUSE = re.compile(r"\b(because|since|due to|which is why|that is why)\b", re.IGNORECASE)
 MIN_PREMISE_WORDS = 3
 PREMISE_IN_SOURCE = 0.5

@@ -842,9 +842,7 @@ _REJECT = re.compile(
     r"allocat\w*|used up|utili[sz]\w*)\b",
     re.I,
 )
-_LIST_INTENT = re.compile(
-    r"\b(fit|fits|run|runs|load|host|enough|which|best|biggest|largest|recommend\w*)\b", re.I
-)
+# words of a sentence that asks whether (or which) models fit: "can I run", "is 8 GB enough"
 _FIT_INTENT = re.compile(
     r"\b(fit|fits|run|runs|running|load|host|enough|which|best|biggest|largest|recommend\w*|"
     r"need|handle|possible|able|work|works|usable|manage|squeeze|or nah)\b",

@@ -108,6 +108,19 @@ def _asks_same(question: str, faq_question: str, share: float = SAME_QUESTION) -
     return False
 
 
+def _faq_asks_this(notes: Notes, question: str, same_answer: float, near: float) -> bool:
+    """Whether the best note is a FAQ whose question is the user's (see expected_polarity)."""
+    faq_question = notes.passages[0].question
+    if faq_question is None:
+        return False
+    cosine = notes.same_question[0] if notes.same_question else None
+    if cosine is None:
+        return _asks_same(question, faq_question)
+    return cosine >= same_answer or (
+        cosine >= near and _asks_same(question, faq_question, SAME_QUESTION_NEAR)
+    )
+
+
 def expected_polarity(
     notes: Notes,
     yes_no: bool,
@@ -128,17 +141,8 @@ def expected_polarity(
     if not yes_no or not notes.passages:
         return None
     best = notes.passages[0]
-    if question:
-        if best.question is None:
-            return None
-        cosine = notes.same_question[0] if notes.same_question else None
-        if cosine is None:
-            if not _asks_same(question, best.question):
-                return None
-        elif cosine < same_answer and not (
-            cosine >= near and _asks_same(question, best.question, SAME_QUESTION_NEAR)
-        ):
-            return None
+    if question and not _faq_asks_this(notes, question, same_answer, near):
+        return None
     match = POLARITY_OF_NOTE.match(best.text)
     if match is None or (alternative and match.group(1).lower() == "not"):
         return None
