@@ -150,7 +150,7 @@ class KnowledgeConfig(Section):
 
 
 class LimitsConfig(Section):
-    max_question_chars: int = Field(500, ge=20)
+    max_question_chars: int = Field(1500, ge=20)
     per_user_queued: int = Field(3, ge=1)  # a user's questions waiting or being answered
     rate_limit_count: int = Field(6, ge=1)  # questions that need the model, per user ...
     rate_limit_window_s: float = 60.0  # ... per this many seconds

@@ -4,7 +4,8 @@ The default model (SmolLM2-135M) is fluent but contradicts its context ("Yes, a 
 learns during inference"), so every sentence it writes is judged on its own before it
 can reach a user. A sentence is rejected when it:
 - matches a `false_claims` pattern of any entry (a misconception the sources refute);
-- flips the polarity of the source sentence it paraphrases (adds or drops a "not");
+- flips the polarity of the source sentence it paraphrases (adds or drops a "not" in the
+  clauses it draws on);
 - swaps a word for its opposite (faster/slower, training/inference, ...);
 - contains a number the sources do not contain;
 - strays: too few of its content words occur in the sources, or in any one source sentence;
@@ -27,6 +28,14 @@ MIN_CONTENT_WORDS = 3
 MIN_SUPPORT = 0.8  # share of the sentence's content words found in the sources
 MIN_PARAPHRASE = 0.5  # overlap with one source sentence to judge polarity against it
 TIE_MARGIN = 0.1  # source sentences this close to the best overlap are judged too
+# A source sentence's "not" counts against a sentence only in the clauses it draws on:
+# "Because it generates plausible text rather than looking facts up: each token is chosen
+# ..., and nothing in plain inference checks the result" has its "nothing" in a clause that
+# "The AI makes things up because it generates plausible text" does not use
+CLAUSE_BREAK = re.compile(
+    r"\s*[:;]\s+|\s+[-–—]\s+|,\s+(?=(?:but|while|whereas|because|so|although|though|yet)\b)"
+)
+CLAUSE_SHARED = 2  # content words a clause must share with the sentence to be one it draws on
 # A sentence with a number must share this much of its claim with the one source sentence
 # that holds the number: "The 7B model needs about 14 GB of VRAM for finetuning" takes the
 # 14 GB of inference at FP16 and adds the asker's "finetuning"
@@ -75,6 +84,13 @@ class _SourceSentence:
     negated: bool
     words: frozenset[str]
     numbers: frozenset[str]
+    clauses: tuple[tuple[frozenset[str], bool], ...]  # per clause: content stems, negated
+
+    def negated_where(self, claimed: set[str]) -> bool:
+        """Whether the clauses a sentence with these stems draws on say "not" (the whole
+        sentence's "not" when no clause shares enough to tell)."""
+        used = [neg for stems, neg in self.clauses if len(stems & claimed) >= CLAUSE_SHARED]
+        return any(used) if used else self.negated
 
 
 class Evidence:
@@ -101,6 +117,7 @@ class Evidence:
                 has_negation(s),
                 frozenset(re.findall(r"[a-z]+", s.lower())),
                 frozenset(numbers(s)),
+                _clauses(s),
             )
             for t in texts
             for s in sentences(t)
@@ -109,6 +126,11 @@ class Evidence:
         self.plain_text = plain(" ".join(texts))
         self.numbers = set().union(*(numbers(t) for t in texts))
         self.false_claims = all_false_claims
+
+
+def _clauses(sentence: str) -> tuple[tuple[frozenset[str], bool], ...]:
+    parts = [p for p in CLAUSE_BREAK.split(sentence) if p.strip()]
+    return tuple((frozenset(content_stems(p)), has_negation(p)) for p in parts)
 
 
 def _loops(sentence: str) -> bool:
@@ -163,14 +185,14 @@ def check_sentence(
         return reject("no single source sentence says this")
     if moved := _out_of_context(sentence, scored):
         return reject(moved)
-    # Every source sentence about as close as the best one must agree on "not": when the
-    # sources say both "X is used" and "X does not change", a bare "X changes" is a
-    # contradiction, whichever of the two happens to score first.
+    # Every source sentence about as close as the best one must agree on "not" (in the
+    # clauses the sentence draws on): when the sources say both "X is used" and "X does not
+    # change", a bare "X changes" is a contradiction, whichever of the two scores first.
     negated = has_negation(sentence)
     for score, src in scored:
         if score < max(MIN_PARAPHRASE, overlap - TIE_MARGIN):
             break
-        if src.negated != negated:
+        if src.negated_where(claimed) != negated:
             return reject(f"contradicts its source: {src.text[:80]}", True)
     if swapped := _swapped_word(sentence, best):
         return reject(swapped, True)
@@ -218,4 +240,5 @@ def split_complete(buffer: str) -> tuple[list[str], str]:
     ends_cleanly = buffer.rstrip()[-1:] in ".!?" and buffer.endswith((" ", "\n"))
     if ends_cleanly:
         return parts, ""
-    return parts[:-1], parts[-1]
+    # the tail as streamed, line breaks kept: "because:\n" + "1." is a list, not "because:1."
+    return parts[:-1], buffer[buffer.rfind(parts[-1]) :].lstrip(" ")

@@ -41,6 +41,8 @@ REPLY_KEYS = {
     "lead_yes",
     "lead_no",
     "lead_direct",
+    "expected_yes",
+    "expected_no",
 }
 
 

@@ -13,6 +13,7 @@ from bot.answer.passages import Passage
 from bot.answer.selection import Selection
 from bot.answer.tuning import Tuning
 from bot.prompts import Prompts
+from bot.text import sentences
 
 Message = dict[str, str]
 
@@ -62,13 +63,44 @@ def choose_notes(selection: Selection, tuning: Tuning) -> Notes:
     return Notes(tuple(chosen), tuple(asked))
 
 
+def focus(question: str, max_chars: int) -> str:
+    """A long post as the model reads it: the sentences that ask, its first sentence
+    (usually the setup) and the sentence before the first ask, within `max_chars`. Every
+    token costs prefill time, and the small model echoes the story of a long post instead
+    of answering it."""
+    if len(question) <= max_chars:
+        return question
+    parts = sentences(question)
+    asking = [n for n, s in enumerate(parts) if "?" in s] or [len(parts) - 1]
+    wanted = [*reversed(asking), 0, max(asking[0] - 1, 0)]
+    keep: list[int] = []
+    used = 0
+    for n in dict.fromkeys(wanted):
+        if used + len(parts[n]) > max_chars and keep:
+            continue
+        keep.append(n)
+        used += len(parts[n]) + 5
+    shown = ""
+    for n in sorted(keep):
+        shown += (" " if n - 1 in keep else " ... ") + parts[n] if shown else parts[n]
+    return shown[:max_chars]
+
+
 def build_messages(
-    prompts: Prompts, notes: Notes, question: str, polarity: bool | None = None
+    prompts: Prompts,
+    notes: Notes,
+    question: str,
+    polarity: bool | None = None,
+    max_question_chars: int = 10**6,
 ) -> list[Message]:
-    """`polarity`: the yes/no answer the best note gives, which the model is told to open with."""
+    """`polarity`: the yes/no answer the best note gives, which the model is told to open
+    with; a question over `max_question_chars` is shortened (`focus`)."""
     lead = {True: "lead_yes", False: "lead_no", None: "lead_direct"}[polarity]
     user = prompts.render(
-        "answer", context=notes.render(), question=question, lead=prompts.reply(lead)
+        "answer",
+        context=notes.render(),
+        question=focus(question, max_question_chars),
+        lead=prompts.reply(lead),
     )
     return [{"role": "system", "content": prompts.system}, {"role": "user", "content": user}]
 

@@ -15,6 +15,7 @@ from bot.answer.sentence_filter import (
     expected_polarity,
     is_alternative,
 )
+from bot.answer.stance import normal_stance
 from bot.answer.tuning import Tuning
 from bot.answer.writer import extractive_answer, supporting_note, write_answer
 from bot.config import GenerationConfig
@@ -26,8 +27,11 @@ UNLIMITED = 10**6
 
 def sentence_filter_for(
     notes: Notes, question: str, lib: Library, tuning: Tuning
-) -> tuple[SentenceFilter, bool | None]:
-    """The checks for this question's sentences, and the notes' own yes/no (or None)."""
+) -> tuple[SentenceFilter, bool | None, str]:
+    """The checks for this question's sentences, the notes' own yes/no (or None), and the
+    words an answer opens with when it does not give that yes/no itself ("" for the FAQ's
+    own Yes/No, which the extractive answer keeps; "Yes, that is expected." for "is this
+    normal?" when the notes explain it as expected: `normal_stance`)."""
     alternative = is_alternative(question)
     asked_yes_no = asks_yes_no(question)
     polarity = expected_polarity(
@@ -38,6 +42,11 @@ def sentence_filter_for(
         tuning.same_answer_polarity,
         tuning.same_answer_with_words,
     )
+    opening = ""
+    if polarity is None:
+        polarity = normal_stance(notes, question, tuning.normal_stance_floor)
+        if polarity is not None:
+            opening = lib.prompts.reply("expected_yes" if polarity else "expected_no")
     yes_no = polarity is not None or (asked_yes_no and not alternative)
     checks = SentenceFilter(
         notes,
@@ -50,7 +59,7 @@ def sentence_filter_for(
         polarity=polarity,
         min_beyond_question=tuning.min_beyond_question,
     )
-    return checks, polarity
+    return checks, polarity, opening
 
 
 async def first_prompt(lib: Library, question: str, tuning: Tuning) -> list[dict[str, str]]:
@@ -60,8 +69,8 @@ async def first_prompt(lib: Library, question: str, tuning: Tuning) -> list[dict
     notes = choose_notes(await lib.index.search(question), tuning)
     if not notes.passages:
         return []
-    _, polarity = sentence_filter_for(notes, question, lib, tuning)
-    return build_messages(lib.prompts, notes, question, polarity)
+    _, polarity, _ = sentence_filter_for(notes, question, lib, tuning)
+    return build_messages(lib.prompts, notes, question, polarity, tuning.prompt_question_chars)
 
 
 async def write_grounded(
@@ -77,8 +86,8 @@ async def write_grounded(
     asker: Hashable = None,
 ) -> AsyncIterator[str | Progress]:
     """Yield the answer's text as it passes the checks (and Progress while queued)."""
-    checks, polarity = sentence_filter_for(notes, question, lib, tuning)
-    messages = build_messages(lib.prompts, notes, question, polarity)
+    checks, polarity, opening = sentence_filter_for(notes, question, lib, tuning)
+    messages = build_messages(lib.prompts, notes, question, polarity, tuning.prompt_question_chars)
     written: list[str] = []
     async for item in write_answer(
         worker,
@@ -96,7 +105,7 @@ async def write_grounded(
             continue
         text = item.text
         if not written and polarity is not None and not OPENING.match(text):
-            text = ("Yes. " if polarity else "No. ") + text  # the notes' own yes/no
+            text = (opening or ("Yes." if polarity else "No.")) + " " + text
         written.append(text)
         yield (" " if len(written) > 1 else "") + text
     if len(written) >= tuning.min_sentences:
@@ -109,6 +118,6 @@ async def write_grounded(
     draft.fallback = True
     draft.note = fallback_note(draft, lib.prompts)
     draft.answer = extractive_answer(
-        notes, tuning.extractive_words, question, polarity, tuning.min_novelty
+        notes, tuning.extractive_words, question, polarity, tuning.min_novelty, opening
     )
     yield draft.answer

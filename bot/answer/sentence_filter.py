@@ -59,6 +59,7 @@ TOLD_TO_SAY = re.compile(
     re.IGNORECASE,
 )
 QUOTED = re.compile(r"\"[^\"]*\"|“[^”]*”")
+LIST_MARK = re.compile(r"\W*(?:\d+[.)]|[-*])?\W*")
 MARKDOWN = re.compile(r"\*\*|__|`|^#+\s*|^\s*(?:[-*]|\d+[.)])\s+", re.MULTILINE)
 
 
@@ -204,9 +205,14 @@ class SentenceFilter:
 
     def _judge(self, sentence: str) -> Accepted | None:
         sentence = _tidy(sentence, self.yes_no)
+        if LIST_MARK.fullmatch(sentence):
+            return None  # "2." before a list item: nothing said, nothing wrong
         cited = tuple(int(n) for n in CITATION.findall(sentence))
         bare = CITATION.sub("", sentence).strip()
-        verdict = self._verdict(bare, cited)
+        if bare[-1:] not in ".!?" and not CITATION.search(sentence[-5:]):
+            verdict = SentenceVerdict(sentence, False, "not a full sentence (a list item?)")
+        else:
+            verdict = self._verdict(bare, cited)
         if not verdict.ok:
             self.rejected.append(
                 SentenceVerdict(sentence, False, verdict.reason, verdict.contradiction)
@@ -239,7 +245,12 @@ class SentenceFilter:
         if any(p.search(sentence) for p in self.false_claims) or numbers(sentence):
             return False
         rest = set(content_stems(NEGATION.sub(" ", sentence[opening.end() :])))
-        return rest <= self._asked | self._all.vocabulary and len(rest - self._asked) <= 1
+        # a bare "Yes." says no more than the opening the answer gets anyway
+        return (
+            bool(rest)
+            and rest <= self._asked | self._all.vocabulary
+            and len(rest - self._asked) <= 1
+        )
 
     def _echoes_question(self, stems: set[str], opening: re.Match[str] | None) -> bool:
         """ "My GPU inference time is more than CPU inference time." for a question saying

@@ -38,6 +38,9 @@ class Tuning:
     # composition
     prompt_passages: int = 4  # passages the model is given at most
     prompt_token_budget: int = 350  # tokens of notes (~12 ms each to prefill on 2 cores)
+    # a longer question reaches the model as its first and asking sentences (compose.focus):
+    # ~150 tokens of prefill at most, where a 1,500-character post would cost ~4.5 s
+    prompt_question_chars: int = 600
     relative_cutoff: float = 0.6  # passages scoring below this share of the best are left out
     # the notes' own words when the model's answer does not pass: best note first, then the
     # next ones while the answer stays within this many words. Measured on the public
@@ -60,6 +63,10 @@ class Tuning:
     # user at 0.887-0.917 ("do I need internet?" / "can I use it offline?"), right from 0.928
     same_answer_polarity: float = 0.925
     same_answer_with_words: float = 0.91  # enough when most of the words are shared too
+    # e5 cosine between the user's question and a FAQ's at which "is this normal?" gets the
+    # FAQ's "that is expected" (stance.py). On the 16 dev/tuning posts asking it, the best
+    # FAQ was about their case from 0.902 up (5 of 5), about another at 0.881-0.899
+    normal_stance_floor: float = 0.9
     min_beyond_question: float = 0.3  # below this share of words not in the question: an echo
     semantic_on_topic: float = 0.86  # e5 cosine that makes a question the guard missed on-topic
 

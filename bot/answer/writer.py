@@ -112,15 +112,18 @@ def extractive_answer(
     question: str = "",
     polarity: bool | None = None,
     min_novelty: float = 0.0,
+    opening: str = "",
 ) -> str:
     """The best note, cited, then the next ones in rank order while the answer stays within
     `max_words` (a long post usually asks several things; one note rarely covers them); a
     note that mostly says again what the answer says (under `min_novelty` of its content
     words new) is skipped for the next one. `polarity`: the best note's yes/no answers this
-    question (see `as_said`)."""
+    question (see `as_said`); `opening` goes first when the note itself gives no yes/no."""
     if not notes.passages:
         return ""
     best = as_said(notes.passages[0].text, question, keep_verdict=polarity is not None)
+    if opening and not VERDICT.match(best):
+        best = f"{opening} {best}"
     parts = [f"{best} [1]"]
     used = len(notes.passages[0].text.split())
     said = set(content_stems(best))

@@ -28,7 +28,7 @@ def test_empty_file_gives_the_defaults(tmp_path: Path) -> None:
     config = load_config(write_config(tmp_path, ""), env={})
     assert config.model.n_ctx == ModelConfig().n_ctx
     assert config.generation.max_tokens == 140
-    assert config.limits.max_question_chars == 500
+    assert config.limits.max_question_chars == 1500
     assert config.discord.dev_guild_ids == ()
     assert config.discord.api_base_url is None
 

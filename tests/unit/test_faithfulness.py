@@ -194,3 +194,31 @@ def test_an_abbreviation_spelled_out_unlike_the_sources_is_rejected() -> None:
     assert not verdict.ok and verdict.reason.startswith("spells out an abbreviation")
     for same in ("MoE (mixture of experts) sends", "MoE (Mixture-of-Experts) sends"):
         assert check_sentence(f"{same} each token through a few experts only.", evidence).ok
+
+
+def test_a_not_in_a_clause_the_sentence_does_not_use_is_no_contradiction() -> None:
+    source = (
+        "It generates plausible text rather than looking facts up: each token is chosen "
+        "because it fits patterns learned in training, and nothing in plain inference "
+        "checks the result against a source."
+    )
+    evidence = Evidence.from_texts([source], [])
+    verdict = check_sentence("It generates plausible text rather than looking facts up.", evidence)
+    assert verdict.ok, verdict.reason
+
+
+def test_a_dropped_not_in_the_clause_the_sentence_uses_is_a_contradiction() -> None:
+    source = "Quantization makes the model smaller, but it does not make it faster on every GPU."
+    evidence = Evidence.from_texts([source], [])
+    verdict = check_sentence(
+        "Quantization makes the model smaller and faster on every GPU.", evidence
+    )
+    assert verdict.contradiction
+    kept = check_sentence("Quantization makes the model smaller on every GPU.", evidence)
+    assert not kept.contradiction
+
+
+def test_split_complete_keeps_a_line_break_in_the_tail() -> None:
+    done, rest = split_complete("It happens because:\n")
+    assert done == []
+    assert rest == "It happens because:\n"  # the next "1." starts a list item

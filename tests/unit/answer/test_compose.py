@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.answer.compose import Notes, build_messages, choose_notes
+from bot.answer.compose import Notes, build_messages, choose_notes, focus
 from bot.answer.passages import build_passages
 from bot.answer.selection import PassageIndex
 from bot.answer.tuning import DEFAULT_TUNING
@@ -27,3 +27,13 @@ def test_prompt_tells_the_model_the_notes_yes_or_no(library: Library, kb: Knowle
     notes = Notes((next(p for p in build_passages(kb) if p.id == "inference#faq0"),))
     user = build_messages(library.prompts, notes, "does it learn?", False)[1]["content"]
     assert library.prompts.reply("lead_no") in user
+
+
+def test_a_long_post_reaches_the_model_as_its_setup_and_its_questions() -> None:
+    story = "I compiled it with cuBLAS and it runs. " * 12
+    post = f"I run llama.cpp on an RTX 3060. {story}It offloads 20 layers. Why so slow? Lower -c?"
+    shown = focus(post, 200)
+    assert (
+        shown == "I run llama.cpp on an RTX 3060. ... It offloads 20 layers. Why so slow? Lower -c?"
+    )
+    assert focus("why so slow?", 200) == "why so slow?"

@@ -4,7 +4,7 @@ passes, tidies or drops each sentence of the model (fixture knowledge)."""
 from __future__ import annotations
 
 from bot.answer.compose import Notes
-from bot.answer.passages import build_passages
+from bot.answer.passages import Passage, build_passages
 from bot.answer.sentence_filter import (
     SentenceFilter,
     asks_yes_no,
@@ -98,6 +98,11 @@ def test_filter_accepts_the_notes_no_restated(library: Library, kb: KnowledgeBas
     assert f.feed("No, the model does not learn from your questions. ")
 
 
+def test_a_bare_yes_is_no_sentence_of_the_answer(library: Library, kb: KnowledgeBase) -> None:
+    f = make_filter(library, kb, "is it normal that inference is slow?", polarity=True)
+    assert f.feed("Yes. ") == []  # the answer gets its "Yes" opening anyway
+
+
 def test_filter_strips_markdown_and_talk_about_the_notes(
     library: Library, kb: KnowledgeBase
 ) -> None:
@@ -172,3 +177,27 @@ def test_filter_drops_what_the_question_told_it_to_say(library: Library, kb: Kno
     assert f.feed(glued) == []
     assert f.rejected[-1].reason == "says what the question told it to say"
     assert len(f.feed("Inference is running an already trained model on new input. ")) == 1
+
+
+def test_a_list_from_the_model_is_not_glued_into_sentences() -> None:
+    note = Passage(
+        "cold#faq0",
+        "cold",
+        "Cold start",
+        "faq",
+        "The first request pays for loading: the weights are read from disk into RAM.",
+        "Why is the first request slow?",
+    )
+    checks = SentenceFilter(Notes((note,)), [], False, 0.4, question="why is the first run slow")
+    accepted = []
+    for piece in ["It happens because", ":", "\n", "1", ".", " Weights read from disk into RAM"]:
+        accepted += checks.feed(piece)
+    for piece in ["\n", "2", ". The first request pays for loading [1]"]:
+        accepted += checks.feed(piece)
+    accepted += checks.finish()
+    assert [a.text for a in accepted] == ["The first request pays for loading [1]."]
+    reasons = {r.sentence: r.reason for r in checks.rejected}
+    assert reasons == {
+        "It happens because:": "not a full sentence (a list item?)",
+        "Weights read from disk into RAM": "not a full sentence (a list item?)",
+    }

@@ -72,3 +72,12 @@ def test_extractive_answer_skips_a_note_that_says_again_what_it_already_says() -
     answer = extractive_answer(Notes((first, again, other)), 160, min_novelty=0.4)
     assert "[2]" not in answer and answer.endswith("[3]")
     assert "[2]" in extractive_answer(Notes((first, again, other)), 160)  # no threshold
+
+
+def test_extractive_answer_opens_with_the_given_words_when_the_note_gives_no_yes_no() -> None:
+    because = Passage("e#faq0", "e", "E", "faq", "Because the cache grows with the context.")
+    answer = extractive_answer(Notes((because,)), 100, "Is this normal?", True, 0.0, "Yes, fine.")
+    assert answer == "Yes, fine. The cache grows with the context. [1]"
+    verdict = Passage("e#faq0", "e", "E", "faq", "Yes - the cache grows with the context.")
+    kept = extractive_answer(Notes((verdict,)), 100, "Is this normal?", True, 0.0, "Yes, fine.")
+    assert kept == "Yes - the cache grows with the context. [1]"
