@@ -40,7 +40,7 @@ from bot.datafile import (
     where,
 )
 from bot.errors import BotError, KnowledgeError
-from bot.text import sentences
+from bot.text import asked_part
 
 DEFAULT_MODELS_PATH = PROJECT_ROOT / "knowledge" / "models.yaml"
 
@@ -856,12 +856,6 @@ _NEED_INTENT = re.compile(
 )
 
 
-def _asked_part(text: str) -> str:
-    """The sentences that ask (those with a "?"), or all of it when none has one."""
-    asked = [s for s in sentences(text) if "?" in s]
-    return " ".join(asked) if asked else text
-
-
 def _find_model_in_text(text: str, catalog: Catalog) -> tuple[str | None, float | None]:
     """(catalogue id, None) for a model named in the text, or (None, size) for a bare size."""
     spaced = _spaced(text)
@@ -911,7 +905,7 @@ def parse_fit_question(text: str, catalog: Catalog | None = None) -> FitQuery | 
     catalog = catalog or default_catalog()
     memory, kind = _memory_in_text(text)
     model_id, size = _find_model_in_text(text, catalog)
-    asked = _asked_part(text)
+    asked = asked_part(text)
     if memory is None:
         if model_id is None or not _NEED_INTENT.search(asked):
             return None

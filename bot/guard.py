@@ -78,9 +78,6 @@ TASK_PATTERNS = [
     r"\b(say|write|type|spam|print)\b[^.?!\n]{0,40}\b\d{2,}\s*times\b",
     r"\bspam\b[^.?!\n]{0,20}\b(test|bot|attack|raid|flood)\b|\bspam (the|this|our|my|a) "
     r"(server|channel|chat|group)\b",
-    r"\b(write|code|create|build|generate|make)\b[^.?!\n]{0,40}\b(keylogger|malware|virus|"
-    r"ransomware|exploit|ddos|phishing|botnet|trojan|rootkit)\b",
-    r"\b(keylogger|malware|ransomware|phishing)\b",
     r"\b(write|draft|compose)\b[^.?!\n]{0,40}\b(poem|story|essay|letter|text message|"
     r"breakup|song|lyrics|email|homework|cover letter)\b",
 ]
@@ -92,9 +89,20 @@ GREETING = re.compile(
     re.IGNORECASE,
 )
 
+# Harmful software is declined wherever it is asked for, in backticks too.
+HARM_PATTERNS = [
+    r"\b(write|code|create|build|generate|make)\b[^.?!\n]{0,40}\b(keylogger|malware|virus|"
+    r"ransomware|exploit|ddos|phishing|botnet|trojan|rootkit)\b",
+    r"\b(keylogger|malware|ransomware|phishing)\b",
+]
+# Code a user pastes is their program, not a request: the prompt string in it ("Write a
+# letter to ...") asks nothing of the bot
+CODE = re.compile(r"```.*?(?:```|$)|`[^`\n]*`", re.DOTALL)
+
 _injection_re = [re.compile(p, re.IGNORECASE) for p in INJECTION_PATTERNS]
 _secret_re = [re.compile(p, re.IGNORECASE) for p in SECRET_PATTERNS]
 _task_re = [re.compile(p, re.IGNORECASE) for p in TASK_PATTERNS]
+_harm_re = [re.compile(p, re.IGNORECASE) for p in HARM_PATTERNS]
 
 # Strings that look like credentials never leave the bot, whoever wrote them.
 SECRET_SHAPES = re.compile(
@@ -154,7 +162,8 @@ class Guard:
             r"^(and|then|but|also|so|question\s*:)[\s,]*", "", cleaned, flags=re.IGNORECASE
         )
         injection = injection or secrets
-        if any(p.search(cleaned) for p in _task_re):
+        prose = CODE.sub(" ", cleaned)
+        if any(p.search(prose) for p in _task_re) or any(p.search(cleaned) for p in _harm_re):
             return Screened(Verdict.REFUSED, cleaned, injection, secrets)
         if not words(cleaned):
             verdict = Verdict.REFUSED if injection else Verdict.NO_WORDS

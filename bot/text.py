@@ -112,6 +112,12 @@ def sentences(text: str) -> list[str]:
     return parts
 
 
+def asked_part(text: str) -> str:
+    """The sentences that ask (those with a "?"), or all of it when none has one."""
+    asked = [s for s in sentences(text) if "?" in s]
+    return " ".join(asked) if asked else text
+
+
 def has_negation(text: str) -> bool:
     return bool(NEGATION.search(text))
 

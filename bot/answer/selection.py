@@ -28,16 +28,20 @@ from bot.answer.passages import Passage, build_passages
 from bot.answer.tuning import Tuning
 from bot.knowledge import KnowledgeBase
 from bot.retrieval import Retriever, is_yes_no
-from bot.text import content_stems
+from bot.text import asked_part, content_stems
 
 WHAT_IS = re.compile(
     r"^\W*(?:so\s+)?(?:what(?:'s| is| are|s)|define|meaning of|what does .{1,40} mean)\b",
     re.IGNORECASE,
 )
-# what kind of passage a question asks for ("give me an example", "explain it simply")
+# what kind of passage a question asks for ("give me an example", "explain it simply"), read
+# in its asking sentences only: a long post's "e.g." or "compared to" asks for nothing
 KIND_INTENT = {
-    "example": re.compile(r"\b(example|instance|such as|like what|real[- ]world)\b", re.I),
-    "analogy": re.compile(r"\b(analog\w*|simpl\w*|eli5|layman|like i'?m five|compar\w*)\b", re.I),
+    "example": re.compile(r"\b(examples?|like what|real[- ]world)\b", re.I),
+    "analogy": re.compile(
+        r"\b(analog\w*|simpl\w*|eli5|layman\w*|like i'?m (?:five|5)|plain (?:english|words))\b",
+        re.I,
+    ),
 }
 K1 = 1.2
 B = 0.75
@@ -167,7 +171,8 @@ class PassageIndex:
         sem_top = float(semantic.max()) if len(semantic) else 0.0
         yes_no = is_yes_no(question)
         what_is = bool(WHAT_IS.match(question))
-        wanted = {kind for kind, pattern in KIND_INTENT.items() if pattern.search(question)}
+        asking = asked_part(question)
+        wanted = {kind for kind, pattern in KIND_INTENT.items() if pattern.search(asking)}
         asked = set(content_stems(question))
         uncued = {entry_id for entry_id, cues in self._cues.items() if not cues & asked}
         ranked = []

@@ -26,3 +26,11 @@ def test_faq_question_selects_its_faq(kb: KnowledgeBase) -> None:
 def test_example_request_selects_the_example(kb: KnowledgeBase) -> None:
     best = index(kb).select("give me an example of quantization").best
     assert best is not None and best.passage.kind == "example"
+
+
+def test_an_example_in_the_story_of_a_post_asks_for_no_example(kb: KnowledgeBase) -> None:
+    post = (
+        "I tried it for example on my laptop with a 4-bit model. Does quantization lose accuracy?"
+    )
+    best = index(kb).select(post).best
+    assert best is not None and best.passage.kind != "example"
