@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import logging
+import os
 import sys
 import time
 from pathlib import Path
@@ -403,6 +405,12 @@ def _fit(config: Config, args: argparse.Namespace) -> int:
     return 0
 
 
+def _quiet_stdout() -> None:
+    """Point stdout at /dev/null, so the exit flush cannot fail on a closed pipe again."""
+    with contextlib.suppress(AttributeError, OSError, ValueError):  # no real descriptor
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     logging.basicConfig(
@@ -443,4 +451,7 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # `python -m bot check | head -2`: the reader left early
+        _quiet_stdout()
+        return 141
     return 2

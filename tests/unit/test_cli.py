@@ -231,3 +231,14 @@ def test_terminal_shows_a_line_when_the_notes_may_not_cover_the_question(
     assert _caveat(unsure, tutor) == line and _caveat(sure, tutor) is None
     _print_result(unsure, False, caveat=_caveat(unsure, tutor))
     assert f"({line})" in capsys.readouterr().out
+
+
+def test_output_piped_into_a_reader_that_leaves_early_is_no_traceback(
+    config_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def closed_pipe(*_args: object, **_kwargs: object) -> None:
+        raise BrokenPipeError(32, "Broken pipe")  # `python -m bot check | head -1`
+
+    monkeypatch.setattr("builtins.print", closed_pipe)
+    assert main(["--config", str(config_path), "check"]) == 141
+    assert "Traceback" not in capsys.readouterr().err
