@@ -18,7 +18,7 @@ from __future__ import annotations
 import difflib
 import math
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any
@@ -796,6 +796,8 @@ class FitQuery:
     bandwidth_gbps: float | None = None
     list_models: bool = False
     assumed: tuple[str, ...] = ()  # which of "quant" and "ctx" the question did not give
+    # more bare sizes asked about at once ("16gb mac, 13b? 30b?"): one verdict each
+    other_sizes_b: tuple[float, ...] = ()
 
 
 _NUMBER = r"(\d+(?:\.\d+)?)"
@@ -941,9 +943,14 @@ def parse_fit_question(text: str, catalog: Catalog | None = None) -> FitQuery | 
     bw = _BANDWIDTH.search(text)
     if bw:
         bandwidth = float(bw.group(1)) * (1000 if bw.group(2).lower() == "tb" else 1)
+    others: tuple[float, ...] = ()
+    if model_id is None and size is not None and memory is not None:
+        named = (float(m.group(1)) for m in _SIZE.finditer(_spaced(text)))
+        others = tuple(dict.fromkeys(b for b in named if b > 0 and b != size))
     return FitQuery(
         model=model_id,
         params_b=None if model_id else size,
+        other_sizes_b=others,
         memory_gb=memory if memory and memory > 0 else None,
         memory_kind=kind,
         quant=quant,
@@ -1082,6 +1089,14 @@ def _list_answer(catalog: Catalog, query: FitQuery) -> str:
     return " ".join(parts)
 
 
+def _other_size_sentence(catalog: Catalog, query: FitQuery, params_b: float) -> str:
+    """One more size's verdict at the same settings ("A 30B model ... too much for it.")."""
+    r = _estimate_query(catalog, replace(query, params_b=params_b, other_sizes_b=()))
+    verdict = {None: "", True: ", which fits", False: ", too much for it"}[r.fits]
+    size = f"{_num(params_b)}B"
+    return f"{_a(size).capitalize()} {size} model at the same settings needs about {_gb(r.total_gb)}{verdict}."
+
+
 def answer_text(query: FitQuery, catalog: Catalog | None = None) -> str:
     """A short answer whose first sentence says yes, no or which, then numbers and formula.
 
@@ -1106,6 +1121,7 @@ def answer_text(query: FitQuery, catalog: Catalog | None = None) -> str:
         )
         first = f"No: {subject} needs about {_gb(r.total_gb)}, {budget}."
     parts = [first[0].upper() + first[1:]]
+    parts.extend(_other_size_sentence(catalog, query, size) for size in query.other_sizes_b)
     if query.memory_kind == "unified" and usable is not None and r.fits is not None:
         parts.append(_mac_sentence(query, usable))
     parts.append(_formula_sentence(r))

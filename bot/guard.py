@@ -19,6 +19,7 @@ from typing import Annotated, Any
 from pydantic import BeforeValidator
 
 from bot.datafile import Record, problem, read_yaml, validate
+from bot.shorthand import NO_SHORTHAND, Shorthand
 from bot.text import stem, words
 
 
@@ -30,6 +31,7 @@ class Verdict(Enum):
     OFF_TOPIC = "off_topic"
     REFUSED = "refused"
     GREETING = "greeting"
+    SECRETS = "secrets"  # asked only for secrets: nothing else is left to answer
 
 
 @dataclass(frozen=True)
@@ -82,6 +84,13 @@ TASK_PATTERNS = [
     r"breakup|song|lyrics|email|homework|cover letter)\b",
 ]
 
+# whether what is left of a message still asks something
+ASKS = re.compile(
+    r"\?|\b(what|whats|why|how|when|where|which|who|is|are|can|could|does|do|did|should|"
+    r"will|would|explain|tell me)\b",
+    re.IGNORECASE,
+)
+
 GREETING = re.compile(
     r"^\W*(hi|hello|hey|heya|yo|sup|hiya|howdy|good (morning|afternoon|evening)|thanks|"
     r"thank you|thx|ty|cheers|what can you do|what do you do|who are you|what are you|help|"
@@ -130,7 +139,14 @@ def _is_visible_word_char(ch: str) -> bool:
 
 
 class Guard:
-    def __init__(self, domain_terms: set[str], entry_names: set[str], max_chars: int) -> None:
+    def __init__(
+        self,
+        domain_terms: set[str],
+        entry_names: set[str],
+        max_chars: int,
+        shorthand: Shorthand = NO_SHORTHAND,
+    ) -> None:
+        self.shorthand = shorthand
         self.domain_stems = {stem(t) for t in domain_terms} | set(domain_terms)
         self.entry_names = {" ".join(words(n)) for n in entry_names if words(n)}
         self.max_chars = max_chars
@@ -152,6 +168,8 @@ class Guard:
             return Screened(Verdict.TOO_LONG, question[: self.max_chars])
         if not any(_is_visible_word_char(ch) for ch in question):
             return Screened(Verdict.NO_WORDS, question)
+        # everything after this reads "what are tokens", not "wat r tokens"
+        question = self.shorthand.expand(question)
         if GREETING.match(question):
             return Screened(Verdict.GREETING, question)
         secrets = any(p.search(question) for p in _secret_re)
@@ -162,6 +180,8 @@ class Guard:
             r"^(and|then|but|also|so|question\s*:)[\s,]*", "", cleaned, flags=re.IGNORECASE
         )
         injection = injection or secrets
+        if secrets and not ASKS.search(cleaned):
+            return Screened(Verdict.SECRETS, cleaned, injection, secrets)
         prose = CODE.sub(" ", cleaned)
         if any(p.search(prose) for p in _task_re) or any(p.search(cleaned) for p in _harm_re):
             return Screened(Verdict.REFUSED, cleaned, injection, secrets)

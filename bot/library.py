@@ -16,6 +16,7 @@ from bot.guard import Guard, load_domain_terms
 from bot.knowledge import KnowledgeBase, load_knowledge
 from bot.prompts import Prompts, load_prompts
 from bot.retrieval import Retriever
+from bot.shorthand import load_shorthand
 from bot.text import words
 
 
@@ -47,7 +48,8 @@ class Library:
         phrases |= {name for e in kb.entries.values() for name in e.aliases if _specific_name(name)}
         phrases |= {phrase for phrase in kb.synonyms if " " in phrase}
         terms = load_domain_terms(config.knowledge.dir / "domain_terms.yaml")
-        guard = Guard(terms, phrases, config.limits.max_question_chars)
+        shorthand = load_shorthand(config.knowledge.dir / "shorthand.yaml")
+        guard = Guard(terms, phrases, config.limits.max_question_chars, shorthand)
         claims = [p for e in kb.entries.values() for p in e.false_claims]
         retriever = Retriever(kb)
         index = PassageIndex(kb, retriever, tuning, embedder, config.knowledge.vector_cache)

@@ -24,6 +24,7 @@ REPLY_FOR = {
     Verdict.OFF_TOPIC: "off_topic",
     Verdict.REFUSED: "refused",
     Verdict.GREETING: "greeting",
+    Verdict.SECRETS: "secrets",
 }
 
 

@@ -438,6 +438,23 @@ def test_answer_no_with_the_smaller_option(catalog: Catalog) -> None:
     assert "Q2_K" in text and "estimated" in text
 
 
+def test_answer_gives_each_size_asked_about(catalog: Catalog) -> None:
+    query = parse_fit_question("macbook air m2 16gb, what can i run? 13b? 30b?", catalog)
+    assert query is not None
+    assert (query.params_b, query.other_sizes_b) == (13, (30,))
+    text = answer_text(query, catalog)
+    assert first_sentence(text).startswith("Yes") and "13B" in first_sentence(text)
+    assert "A 30B model at the same settings needs about" in text
+    assert "too much for it" in text
+
+
+def test_named_model_is_one_size_only(catalog: Catalog) -> None:
+    query = parse_fit_question("can i run deepseek r1 on a 4070 ti 12gb + 32gb ram", catalog)
+    assert query is not None
+    assert (query.model, query.other_sizes_b) == ("deepseek-r1", ())
+    assert first_sentence(answer_text(query, catalog)).startswith("No")
+
+
 def test_answer_mac_uses_the_gpu_share(catalog: Catalog) -> None:
     # ~11.5 GB fits in 16 GB, but not in the two thirds (10.7 GB) a 16 GB Mac gives its GPU
     query = FitQuery(params_b=16, memory_gb=16, memory_kind="unified")
