@@ -45,7 +45,6 @@ ID_PATTERN = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 class Faq:
     question: str
     answer: str
-    also: tuple[str, ...] = ()  # the same question as people also ask it
 
 
 @dataclass(frozen=True)
@@ -102,7 +101,6 @@ class KnowledgeBase:
 class FaqRecord(Record):
     q: Text
     a: Text
-    also: TextList = ()
 
 
 Topic = Literal[TOPICS]  # type: ignore[valid-type]
@@ -156,7 +154,7 @@ def parse_entry(data: Any, path: Path) -> Entry:
         details=record.details,
         analogy=record.analogy,
         example=record.example,
-        faq=tuple(Faq(f.q, f.a, f.also) for f in record.faq),
+        faq=tuple(Faq(f.q, f.a) for f in record.faq),
         false_claims=tuple(patterns),
         related=record.related,
         sources=record.sources,

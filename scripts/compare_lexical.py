@@ -1,8 +1,8 @@
 """Compare today's hand-written lexical signals with library ones (bm25s, PyStemmer, rapidfuzz).
 
 Measured on the labels of scripts/retrieval_recall.py (a passage is right for an eval item
-when its own text passes the item's `must` checks), tuning items and held-out items (ids
-ha*/hb*) apart:
+when its own text passes the item's `must` checks), tuning items and held-out items
+(bot.evaluation.HELD_OUT_PREFIXES) apart:
 - passage lexical signal: hand BM25 over `content_stems` vs bm25s (PyStemmer English and
   bm25s's English stop words) vs bm25s over the same `content_stems` tokens; and the hand
   stemmer vs Snowball English everywhere (entry retriever and passages), hand BM25;
@@ -43,7 +43,7 @@ from bot.answer.embeddings import load_embedder
 from bot.answer.selection import PassageIndex
 from bot.answer.tuning import DEFAULT_TUNING
 from bot.config import load_config
-from bot.evaluation import EvalItem, load_questions, score
+from bot.evaluation import HELD_OUT_PREFIXES, EvalItem, load_questions, score
 from bot.knowledge import load_knowledge
 from bot.retrieval import Retriever
 from bot.text import STOPWORDS, content_stems, words
@@ -447,10 +447,8 @@ def main(args: list[str]) -> None:
     labelled = [(i, {p.id for p in base.passages if not score(i, p.text)}) for i in items]
     usable = [(i, g) for i, g in labelled if g]
     sets = {
-        "tuning": [
-            u for u in usable if not u[0].id.startswith(("ha", "hb", "hc", "dd", "he", "df"))
-        ],
-        "held-out": [u for u in usable if u[0].id.startswith(("ha", "hb", "hc", "dd", "he", "df"))],
+        "tuning": [u for u in usable if not u[0].id.startswith(HELD_OUT_PREFIXES)],
+        "held-out": [u for u in usable if u[0].id.startswith(HELD_OUT_PREFIXES)],
     }
     vectors = {}
     if embedder:

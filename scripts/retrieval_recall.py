@@ -3,7 +3,7 @@
 The right passage for an eval item is one whose own text passes every `must` group of the
 item (the checks were written from what a correct answer contains, before any answer was
 looked at); items no single passage satisfies count as knowledge gaps and are reported
-apart. Usage (--held-out: only the held-out items, ids ha*/hb*/hc*/dd*/he*/df*; --grid: also try weights):
+apart. Usage (--held-out: only the held-out items, bot.evaluation.HELD_OUT_PREFIXES; --grid: also try weights):
     .venv/bin/python scripts/retrieval_recall.py evals ../shared/eval/dev_questions.yaml
 """
 
@@ -19,7 +19,7 @@ from bot.answer.embeddings import load_embedder
 from bot.answer.selection import PassageIndex
 from bot.answer.tuning import DEFAULT_TUNING
 from bot.config import load_config
-from bot.evaluation import load_questions, score
+from bot.evaluation import HELD_OUT_PREFIXES, load_questions, score
 from bot.knowledge import load_knowledge
 from bot.retrieval import Retriever
 
@@ -50,7 +50,7 @@ def main(args: list[str]) -> None:
     embedder = load_embedder()
     index = PassageIndex(kb, Retriever(kb), DEFAULT_TUNING, embedder, config.knowledge.vector_cache)
     items = [i for p in paths for i in load_questions(Path(p)) if i.kind == "ask"]
-    items = [i for i in items if i.id.startswith(("ha", "hb", "hc", "dd", "he", "df")) == held_out]
+    items = [i for i in items if i.id.startswith(HELD_OUT_PREFIXES) == held_out]
     labelled = [(i, {p.id for p in index.passages if not score(i, p.text)}) for i in items]
     usable = [(i, g) for i, g in labelled if g]
     vectors = {i.id: embedder.query(i.question) for i, _ in usable} if embedder else {}

@@ -20,7 +20,6 @@ class ScriptedBackend:
         self.replies = list(replies or [])
         self.delay_s = delay_s
         self.calls: list[list[Message]] = []
-        self.params: list[GenerationConfig] = []
         self.fail_load: Exception | None = None
 
     def enqueue(self, *replies: str) -> None:
@@ -41,7 +40,6 @@ class ScriptedBackend:
         should_stop: Callable[[], bool],
     ) -> Iterator[str]:
         self.calls.append(messages)
-        self.params.append(params)
         reply = self.replies.pop(0) if self.replies else "I can only answer from my notes."
         stats.prompt_tokens = sum(len(m["content"].split()) for m in messages)
         for i, word in enumerate(reply.split(" ")):

@@ -73,19 +73,6 @@ async def first_prompt(lib: Library, question: str, tuning: Tuning) -> list[dict
     return build_messages(lib.prompts, notes, question, polarity, tuning.prompt_question_chars)
 
 
-def _tries(
-    generation: GenerationConfig, tuning: Tuning, stop_early: bool
-) -> list[tuple[GenerationConfig, int]]:
-    """The generation settings of each try and the rejections after which it stops."""
-    first = (generation, tuning.max_rejected if stop_early else UNLIMITED)
-    if not stop_early or tuning.retry_temperature <= 0:
-        return [first]
-    retry = generation.model_copy(
-        update={"temperature": tuning.retry_temperature, "seed": generation.seed + 1}
-    )
-    return [first, (retry, tuning.retry_max_rejected)]
-
-
 async def write_grounded(
     draft: AnswerDraft,
     question: str,
@@ -98,37 +85,29 @@ async def write_grounded(
     stop_early: bool = True,
     asker: Hashable = None,
 ) -> AsyncIterator[str | Progress]:
-    """Yield the answer's text as it passes the checks (and Progress while queued). When
-    no sentence of the first draft passes, the model gets one more try at another seed and
-    a higher temperature (`Tuning.retry_temperature`): its prompt is already in the cache,
-    so the try costs only the tokens it writes."""
+    """Yield the answer's text as it passes the checks (and Progress while queued)."""
     checks, polarity, opening = sentence_filter_for(notes, question, lib, tuning)
     messages = build_messages(lib.prompts, notes, question, polarity, tuning.prompt_question_chars)
     written: list[str] = []
-    for params, max_rejected in _tries(generation, tuning, stop_early):
-        if written or draft.model_error:
-            break
-        if draft.rejected:  # a second try: fresh checks (nothing said yet)
-            checks = sentence_filter_for(notes, question, lib, tuning)[0]
-        async for item in write_answer(
-            worker,
-            messages,
-            params,
-            checks,
-            draft,
-            tuning.max_sentences if stop_early else UNLIMITED,
-            started,
-            max_rejected,
-            asker,
-        ):
-            if isinstance(item, Progress):
-                yield item
-                continue
-            text = item.text
-            if not written and polarity is not None and not OPENING.match(text):
-                text = (opening or ("Yes." if polarity else "No.")) + " " + text
-            written.append(text)
-            yield (" " if len(written) > 1 else "") + text
+    async for item in write_answer(
+        worker,
+        messages,
+        generation,
+        checks,
+        draft,
+        tuning.max_sentences if stop_early else UNLIMITED,
+        started,
+        tuning.max_rejected if stop_early else UNLIMITED,
+        asker,
+    ):
+        if isinstance(item, Progress):
+            yield item
+            continue
+        text = item.text
+        if not written and polarity is not None and not OPENING.match(text):
+            text = (opening or ("Yes." if polarity else "No.")) + " " + text
+        written.append(text)
+        yield (" " if len(written) > 1 else "") + text
     if len(written) >= tuning.min_sentences:
         draft.model_sentences = len(written)
         support = supporting_note(notes, written, tuning, question)

@@ -30,12 +30,6 @@ class Passage:
     kind: str  # definition | detail | example | analogy | faq
     text: str  # what the model reads and an extractive answer shows
     question: str | None = None  # the FAQ question, for faq passages
-    also: tuple[str, ...] = ()  # the same question as people also ask it (FAQ `also`)
-
-    @property
-    def asked_as(self) -> tuple[str, ...]:
-        """Every wording of the question a FAQ passage answers (none for other kinds)."""
-        return (self.question, *self.also) if self.question else ()
 
     @property
     def match_text(self) -> str:
@@ -45,10 +39,8 @@ class Passage:
 
 
 def entry_passages(entry: Entry) -> list[Passage]:
-    def make(
-        kind: str, n: int, text: str, question: str | None = None, also: tuple[str, ...] = ()
-    ) -> Passage:
-        return Passage(f"{entry.id}#{kind}{n}", entry.id, entry.title, kind, text, question, also)
+    def make(kind: str, n: int, text: str, question: str | None = None) -> Passage:
+        return Passage(f"{entry.id}#{kind}{n}", entry.id, entry.title, kind, text, question)
 
     out = [make("definition", 0, entry.definition)]
     for n, group in enumerate(detail_groups(entry.details)):
@@ -56,9 +48,7 @@ def entry_passages(entry: Entry) -> list[Passage]:
     out.append(make("example", 0, entry.example))
     if entry.analogy:
         out.append(make("analogy", 0, entry.analogy))
-    out.extend(
-        make("faq", n, faq.answer, faq.question, faq.also) for n, faq in enumerate(entry.faq)
-    )
+    out.extend(make("faq", n, faq.answer, faq.question) for n, faq in enumerate(entry.faq))
     return out
 
 

@@ -114,15 +114,13 @@ class PassageIndex:
         self.embedder = embedder
         self.vectors: np.ndarray | None = None
         # FAQ questions embedded as queries: a user's question is compared with the
-        # questions the notes answer (each FAQ's `q` and its `also` wordings), not only
-        # with their text. Row r of question_vectors belongs to passage _faq_rows[r]
-        asked_as = [(i, q) for i, p in enumerate(self.passages) for q in p.asked_as]
-        self._faq_rows = np.array([i for i, _ in asked_as], dtype=np.int64)
+        # questions the notes answer, not only with their text (rows match `_faq_rows`)
+        self._faq_rows = [i for i, p in enumerate(self.passages) if p.question]
         self.question_vectors: np.ndarray | None = None
         if embedder is not None:
             cache = VectorCache(cache_path) if cache_path else None
             texts = [p.match_text for p in self.passages]
-            asked = [q for _, q in asked_as]
+            asked = [self.passages[i].question or "" for i in self._faq_rows]
             if cache:
                 self.vectors = cache.matrix(texts, embedder)
                 self.question_vectors = cache.matrix(asked, embedder, as_queries=True)
@@ -166,9 +164,8 @@ class PassageIndex:
         compared = False  # whether same_question holds real cosines
         if self.vectors is not None and query_vector is not None:
             semantic = self.vectors @ query_vector
-            if self.question_vectors is not None and len(self._faq_rows):
-                # the closest wording of each FAQ's question
-                np.maximum.at(same_question, self._faq_rows, self.question_vectors @ query_vector)
+            if self.question_vectors is not None and self._faq_rows:
+                same_question[self._faq_rows] = self.question_vectors @ query_vector
                 compared = True
         lex_max = float(lexical.max()) if len(lexical) else 0.0
         sem_top = float(semantic.max()) if len(semantic) else 0.0

@@ -50,10 +50,6 @@ class Tuning:
     # the model's answer
     max_sentences: int = 3
     max_rejected: int = 5  # rejected sentences after which generation stops
-    # when no sentence of the first draft passes: one more try at this temperature (another
-    # seed), stopped after this many rejections. 0: no second try
-    retry_temperature: float = 0.0
-    retry_max_rejected: int = 2
     thin_answer_words: int = 30  # model answers with fewer content words get the best note after
     min_sentences: int = 1  # fewer accepted sentences than this: extractive answer instead
     min_novelty: float = 0.4  # share of a sentence's content words not already said

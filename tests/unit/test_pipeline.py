@@ -3,7 +3,6 @@ ScriptedBackend standing in for the model."""
 
 from __future__ import annotations
 
-import dataclasses
 import re
 from pathlib import Path
 
@@ -43,32 +42,6 @@ async def test_answer_is_what_the_model_wrote_when_it_passes(
     assert result.answer.startswith(NOVEL[:-1])
     assert result.model_sentences == 1
     assert not result.fallback
-
-
-async def test_a_draft_with_no_passing_sentence_gets_one_more_try(
-    tutor: Tutor, backend: ScriptedBackend
-) -> None:
-    tutor.tuning = dataclasses.replace(tutor.tuning, retry_temperature=0.7)
-    backend.enqueue(CONTRADICTION, NOVEL)
-    result = await tutor.ask("what is inference?")
-    assert result.answer.startswith(NOVEL[:-1])
-    assert result.model_sentences == 1 and not result.fallback
-    first, second = backend.params
-    assert (second.temperature, second.seed) == (0.7, first.seed + 1)
-    assert backend.calls[0] == backend.calls[1]  # the same prompt: already in the cache
-
-
-async def test_no_second_try_when_the_first_draft_passes_or_retries_are_off(
-    tutor: Tutor, backend: ScriptedBackend
-) -> None:
-    tutor.tuning = dataclasses.replace(tutor.tuning, retry_temperature=0.7)
-    backend.enqueue(NOVEL)
-    await tutor.ask("what is inference?")
-    assert len(backend.calls) == 1
-    tutor.tuning = dataclasses.replace(tutor.tuning, retry_temperature=0.0)
-    backend.enqueue(CONTRADICTION, NOVEL)
-    result = await tutor.ask("what is inference?")
-    assert len(backend.calls) == 2 and result.fallback
 
 
 async def test_model_sentence_gets_the_number_of_the_note_it_draws_on(
