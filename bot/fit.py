@@ -836,6 +836,16 @@ _VRAM_WORDS = re.compile(
 )
 _RAM_WORDS = re.compile(r"\b(ram|system memory|cpu|ddr\d?)\b", re.I)
 _NEAR_VRAM = re.compile(r"^\s*(?:of\s+)?(?:vram|gpu|card|graphics)", re.I)
+# an amount that is the size of the model itself, not memory to fit it in: "a model of
+# 140 gb", "the 40GB gguf", "weights are ~26 GB"
+_MODEL_SIZE_BEFORE = re.compile(
+    r"\b(?:models?|gguf|files?|weights|checkpoints?)\s+(?:of|is|are|at|takes|weighs|=)?\s*"
+    r"(?:about|around|roughly|~)?\s*$",
+    re.I,
+)
+_MODEL_SIZE_AFTER = re.compile(
+    r"^\s*(?:large\s+|big\s+)?(?:models?|gguf|files?|weights|checkpoints?|download)\b", re.I
+)
 # Speed complaints and error reports are not capacity questions, even with a size in them.
 # the calculator answers "does inference fit in this memory?": not slowness, errors,
 # training, or memory the question reports and wants explained
@@ -882,7 +892,11 @@ def _find_model_in_text(text: str, catalog: Catalog) -> tuple[str | None, float 
 def _memory_in_text(text: str) -> tuple[float | None, str]:
     bandwidth_spans = [m.span() for m in _BANDWIDTH.finditer(text)]
     amounts = [
-        m for m in _MEMORY.finditer(text) if not any(a <= m.start() < b for a, b in bandwidth_spans)
+        m
+        for m in _MEMORY.finditer(text)
+        if not any(a <= m.start() < b for a, b in bandwidth_spans)
+        and not _MODEL_SIZE_BEFORE.search(text[max(0, m.start() - 30) : m.start()])
+        and not _MODEL_SIZE_AFTER.match(text[m.end() :])
     ]
     if not amounts:
         return None, "memory"

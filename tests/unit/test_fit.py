@@ -377,6 +377,8 @@ def test_to_json_and_explain(catalog: Catalog) -> None:
         ("llama 3 with 70B params on 64gb?", {"model": "llama-3-70b"}),
         ("how much vram do I need for phi3 mini", {"model": "phi-3-mini", "memory_gb": None}),
         ("why won't mixtral load on my 24gb card?", {"model": "mixtral-8x7b", "memory_gb": 24.0}),
+        # the model's own size is not the memory it must fit in
+        ("can a 40GB gguf run on 24 GB vram?", {"memory_gb": 24.0, "memory_kind": "vram"}),
     ],
 )
 def test_parser_recognises_fit_questions(
@@ -407,6 +409,8 @@ def test_parser_recognises_fit_questions(
         "I have 64 GB and the Qwen models give me 11 tokens a second",
         # a size and an amount told, then another question asked about them
         "A friend says a 13B model now runs in 4 GB of RAM. What setting makes that happen?",
+        # the only amount is the model's size: a multi-GPU question, not "does it fit in N GB?"
+        "will a model of 140 gb use both gpu cards automatically or do I change the model file?",
         "",
     ],
 )
