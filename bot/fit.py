@@ -838,20 +838,27 @@ _RAM_WORDS = re.compile(r"\b(ram|system memory|cpu|ddr\d?)\b", re.I)
 _NEAR_VRAM = re.compile(r"^\s*(?:of\s+)?(?:vram|gpu|card|graphics)", re.I)
 # an amount that is the size of the model itself, not memory to fit it in: "a model of
 # 140 gb", "the 40GB gguf", "weights are ~26 GB"
+_MODEL_WORDS = r"(?:models?|gguf|files?|weights|checkpoints?)"
 _MODEL_SIZE_BEFORE = re.compile(
-    r"\b(?:models?|gguf|files?|weights|checkpoints?)\s+(?:of|is|are|at|takes|weighs|=)?\s*"
+    rf"\b{_MODEL_WORDS}(?:\s+size)?\s+(?:of|is|are|at|takes|weighs|=)?\s*"
     r"(?:about|around|roughly|~)?\s*$",
     re.I,
 )
-_MODEL_SIZE_AFTER = re.compile(
-    r"^\s*(?:large\s+|big\s+)?(?:models?|gguf|files?|weights|checkpoints?|download)\b", re.I
+# memory the question reports as used ("it's using 19gb", "eating up 57gb", "should take
+# about 16GB"), not memory to fit a model in
+_USED_BEFORE = re.compile(
+    r"\b(?:(?:is|are|it'?s|it\s+is)\s+using|uses|used|use\s+up|eat(?:s|ing)|tak(?:e|es|ing)|"
+    r"consum\w*|occup\w*)(?:\s+up)?\s*(?:only\s+|just\s+|about\s+|around\s+|almost\s+|"
+    r"nearly\s+|roughly\s+|~\s*)*$",
+    re.I,
 )
+_MODEL_SIZE_AFTER = re.compile(rf"^\s*(?:large\s+|big\s+)?(?:{_MODEL_WORDS}|download)\b", re.I)
 # Speed complaints and error reports are not capacity questions, even with a size in them.
 # the calculator answers "does inference fit in this memory?": not slowness, errors,
 # training, or memory the question reports and wants explained
 _REJECT = re.compile(
     r"\b(slow|slowly|slower|speed up|crash\w*|error|bug|fine-?tun\w*|training|to train|explain|"
-    r"allocat\w*|used up|utili[sz]\w*)\b",
+    r"allocat\w*|used up|utili[sz]\w*|reduc\w*|decreas\w*)\b",
     re.I,
 )
 # words of a sentence that asks whether (or which) models fit: "can I run", "is 8 GB enough"
@@ -896,6 +903,7 @@ def _memory_in_text(text: str) -> tuple[float | None, str]:
         for m in _MEMORY.finditer(text)
         if not any(a <= m.start() < b for a, b in bandwidth_spans)
         and not _MODEL_SIZE_BEFORE.search(text[max(0, m.start() - 30) : m.start()])
+        and not _USED_BEFORE.search(text[max(0, m.start() - 30) : m.start()])
         and not _MODEL_SIZE_AFTER.match(text[m.end() :])
     ]
     if not amounts:

@@ -379,6 +379,9 @@ def test_to_json_and_explain(catalog: Catalog) -> None:
         ("why won't mixtral load on my 24gb card?", {"model": "mixtral-8x7b", "memory_gb": 24.0}),
         # the model's own size is not the memory it must fit in
         ("can a 40GB gguf run on 24 GB vram?", {"memory_gb": 24.0, "memory_kind": "vram"}),
+        # an amount the model is said to take is not the memory to fit it in
+        ("can a 13b model that takes 8gb run on my 12gb card?", {"memory_gb": 12.0}),
+        ("can the model size of 7gb load on an 8 GB gpu?", {"memory_gb": 8.0}),
     ],
 )
 def test_parser_recognises_fit_questions(
@@ -411,6 +414,11 @@ def test_parser_recognises_fit_questions(
         "A friend says a 13B model now runs in 4 GB of RAM. What setting makes that happen?",
         # the only amount is the model's size: a multi-GPU question, not "does it fit in N GB?"
         "will a model of 140 gb use both gpu cards automatically or do I change the model file?",
+        # memory the question reports as used, or wants to reduce: not a capacity question
+        "An 8b model should take about 16GB - How does VLLM use all the GPU memory?",
+        "It's using 19gb of vram for a 13b model, is that possible?",
+        "how can I set the context to reduce the ram used? mixtral is eating up 57gb of 64 gb",
+        "how do I reduce the ram a 13b model needs on 16 gb?",
         "",
     ],
 )
