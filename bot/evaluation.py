@@ -22,7 +22,7 @@ KINDS = ("ask", "define", "analogy", "offtopic", "injection")
 MODE_FOR_KIND = {"define": "define", "analogy": "analogy"}
 # eval sets nobody reads answers of or tunes on (evals/public/*, by id prefix): run once at
 # the end of a stop. Sets whose answers were read since (ha, hb, dd, df) are dev sets.
-HELD_OUT_PREFIXES = ("hc", "he", "di", "hi")
+HELD_OUT_PREFIXES = ("hc", "he", "di", "hi", "dk", "hk")
 
 
 @dataclass(frozen=True)

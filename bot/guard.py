@@ -55,10 +55,11 @@ INJECTION_PATTERNS = [
     r" (me )?(your |the )*(full |entire |hidden |original )*(system|initial|developer|hidden)"
     r" (prompt|instructions?|message)\b" + _UNTIL_CLAUSE_END,
     r"\byou are (now|no longer) [^.?!\n]*",
+    r"\byou are (now )?(allowed|free|permitted|authori[sz]ed) to [^.?!\n]*",
     r"\b(act|pretend|behave|roleplay) (as|like|to be) [^.?!\n]*",
     r"\b(dev|developer|god|jailbreak|dan)[ -]?mode\b[^.?!\n]*",
     r"\bno (topic )?(limits|restrictions|rules|filters)\b[^.?!\n]*",
-    r"\b(new|updated|real) (instructions?|rules|system prompt)\s*:[^\n]*",
+    r"\b(new|updated|real) (instructions?|rules|system prompt)\b[^:\n]{0,40}:[^\n]*",
     # a planted "context:" runs to the end of its line, or to a "question:" label
     r"(^|\n)\s*(system|assistant|context|sources?|notes?)\s*:[^\n]*?(?=\bquestion\s*:|\n|$)",
     r"</?(system|context|sources?|instructions?)>",

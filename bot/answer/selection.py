@@ -23,6 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
+from bot.answer.comparison import Direction, direction
 from bot.answer.embeddings import Embedder, VectorCache
 from bot.answer.passages import Passage, build_passages
 from bot.answer.tuning import Tuning
@@ -77,6 +78,17 @@ class Selection:
         return self.entry_score >= min_score or self.semantic_best >= semantic_known
 
 
+@dataclass(frozen=True)
+class _Asked:
+    """What the form of a question says about the passage that answers it."""
+
+    yes_no: bool
+    what_is: bool
+    compares: Direction | None
+    wanted: frozenset[str]  # kinds of passage asked for ("give me an example")
+    uncued: frozenset[str]  # entries with cues, none of which the question has
+
+
 class PassageIndex:
     def __init__(
         self,
@@ -102,6 +114,8 @@ class PassageIndex:
         for i, tf in enumerate(self._tf):
             for term in tf:
                 self._postings[term].append(i)
+        # which way a FAQ's question compares GPU and CPU speed (bot.answer.comparison)
+        self._faq_direction = [direction(p.question) if p.question else None for p in self.passages]
         self._yes_no_faq = [
             p.kind == "faq" and p.question is not None and is_yes_no(p.question)
             for p in self.passages
@@ -153,6 +167,34 @@ class PassageIndex:
                 )
         return scores
 
+    def _asked(self, question: str) -> _Asked:
+        words = set(content_stems(question))
+        return _Asked(
+            yes_no=is_yes_no(question),
+            what_is=bool(WHAT_IS.match(question)),
+            compares=direction(question),
+            wanted=frozenset(k for k, p in KIND_INTENT.items() if p.search(asked_part(question))),
+            uncued=frozenset(e for e, cues in self._cues.items() if not cues & words),
+        )
+
+    def _fit_factor(self, i: int, asked: _Asked) -> float:
+        """How well passage i's kind and form fit the form of the question."""
+        t, p = self.tuning, self.passages[i]
+        factor = t.kind_weight.get(p.kind, 1.0)
+        if self._yes_no_faq[i] and not asked.yes_no:
+            factor *= t.yes_no_faq_penalty  # "No - ..." answers fit "does X?", not "how much X?"
+        if asked.compares and self._faq_direction[i] == asked.compares:
+            factor *= t.same_comparison_boost
+        elif asked.compares and self._faq_direction[i] is not None:
+            factor *= t.opposite_comparison_penalty  # "GPU slower?" vs "GPU faster?"
+        if asked.what_is and p.kind == "definition":
+            factor *= t.definition_boost
+        if p.kind in asked.wanted:
+            factor *= t.intent_boost
+        if p.entry_id in asked.uncued:
+            factor *= t.missing_cue_penalty
+        return factor
+
     def select(self, question: str, query_vector: np.ndarray | None = None) -> Selection:
         t = self.tuning
         lexical = self._lexical(question)
@@ -169,12 +211,7 @@ class PassageIndex:
                 compared = True
         lex_max = float(lexical.max()) if len(lexical) else 0.0
         sem_top = float(semantic.max()) if len(semantic) else 0.0
-        yes_no = is_yes_no(question)
-        what_is = bool(WHAT_IS.match(question))
-        asking = asked_part(question)
-        wanted = {kind for kind, pattern in KIND_INTENT.items() if pattern.search(asking)}
-        asked = set(content_stems(question))
-        uncued = {entry_id for entry_id, cues in self._cues.items() if not cues & asked}
+        asked = self._asked(question)
         ranked = []
         for i, p in enumerate(self.passages):
             lex = float(lexical[i]) / lex_max if lex_max > 0 else 0.0
@@ -189,17 +226,9 @@ class PassageIndex:
             asked_before = (float(same_question[i]) - t.same_question_floor) / (
                 1 - t.same_question_floor
             )
-            if not wanted:
+            if not asked.wanted:
                 score += t.w_same_question * max(0.0, asked_before)
-            if self._yes_no_faq[i] and not yes_no:
-                score *= t.yes_no_faq_penalty  # "No - ..." answers fit "does X?", not "how much X?"
-            score *= t.kind_weight.get(p.kind, 1.0)
-            if what_is and p.kind == "definition":
-                score *= t.definition_boost
-            if p.kind in wanted:
-                score *= t.intent_boost
-            if p.entry_id in uncued:
-                score *= t.missing_cue_penalty
+            score *= self._fit_factor(i, asked)
             faq_cosine = float(same_question[i]) if p.question and compared else None
             ranked.append(Scored(p, score, lex, sem, ent, faq_cosine))
         ranked.sort(key=lambda s: (-s.score, s.passage.id))

@@ -19,6 +19,10 @@ class Tuning:
     w_same_question: float = 2.0
     same_question_floor: float = 0.84  # query-to-query cosine below which it adds nothing
     yes_no_faq_penalty: float = 0.7
+    # a FAQ comparing GPU and CPU speed the other way round ("GPU slower than CPU?" for
+    # "why is my GPU faster?"): dev dj014 and hj018 got the opposite answer at 1.0
+    opposite_comparison_penalty: float = 0.5
+    same_comparison_boost: float = 1.3  # and one comparing them the same way (dev hj018)
     kind_weight: dict[str, float] = field(
         default_factory=lambda: {
             "faq": 1.05,
