@@ -896,15 +896,21 @@ def _find_model_in_text(text: str, catalog: Catalog) -> tuple[str | None, float 
     return None, None
 
 
+def _not_capacity(before: str, after: str) -> bool:
+    """Whether the amount between `before` and `after` is the model's own size or memory
+    reported as used, not memory to fit a model in."""
+    return bool(_MODEL_SIZE_BEFORE.search(before) or _USED_BEFORE.search(before)) or bool(
+        _MODEL_SIZE_AFTER.match(after)
+    )
+
+
 def _memory_in_text(text: str) -> tuple[float | None, str]:
     bandwidth_spans = [m.span() for m in _BANDWIDTH.finditer(text)]
     amounts = [
         m
         for m in _MEMORY.finditer(text)
         if not any(a <= m.start() < b for a, b in bandwidth_spans)
-        and not _MODEL_SIZE_BEFORE.search(text[max(0, m.start() - 30) : m.start()])
-        and not _USED_BEFORE.search(text[max(0, m.start() - 30) : m.start()])
-        and not _MODEL_SIZE_AFTER.match(text[m.end() :])
+        and not _not_capacity(text[max(0, m.start() - 30) : m.start()], text[m.end() :])
     ]
     if not amounts:
         return None, "memory"

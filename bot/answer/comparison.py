@@ -3,7 +3,8 @@
 
 The embedding model reads both as "GPU, CPU, speed" and scores the FAQ of the one as
 close to the other (dev dj014, hj018: each got the other's answer). A FAQ whose question
-compares the two the other way round is marked down (`Tuning.opposite_comparison_penalty`).
+compares the two the other way round is marked down (`Tuning.opposite_comparison_penalty`),
+one comparing them the same way up (`Tuning.same_comparison_boost`).
 """
 
 from __future__ import annotations
@@ -28,21 +29,13 @@ BEFORE_CHARS = 50  # how far back the first device may be named (same clause)
 AFTER_CHARS = 30
 
 
-def _device(text: str) -> str | None:
-    gpu = [m.end() for m in GPU.finditer(text)]
-    cpu = [m.end() for m in CPU.finditer(text)]
-    if not gpu and not cpu:
+def _nearest(text: str, last: bool) -> str | None:
+    """The device named last (or first) in `text`: "gpu", "cpu" or None."""
+    found = [(m.start(), "gpu") for m in GPU.finditer(text)]
+    found += [(m.start(), "cpu") for m in CPU.finditer(text)]
+    if not found:
         return None
-    return "gpu" if max(gpu, default=-1) > max(cpu, default=-1) else "cpu"
-
-
-def _first_device(text: str) -> str | None:
-    gpu, cpu = GPU.search(text), CPU.search(text)
-    if gpu is None and cpu is None:
-        return None
-    if cpu is None or (gpu is not None and gpu.start() < cpu.start()):
-        return "gpu"
-    return "cpu"
+    return (max(found) if last else min(found))[1]
 
 
 def direction(text: str) -> Direction | None:
@@ -50,7 +43,7 @@ def direction(text: str) -> Direction | None:
     for m in COMPARATIVE.finditer(text):
         before = re.split(r"[.?!,;]", text[max(0, m.start() - BEFORE_CHARS) : m.start()])[-1]
         after = re.split(r"[.?!,;]", text[m.end() : m.end() + AFTER_CHARS])[0]
-        left, right = _device(before), _first_device(after)
+        left, right = _nearest(before, last=True), _nearest(after, last=False)
         if left is None or right is None or left == right:
             continue
         faster = m.group(1).lower() in ("fast", "faster", "quicker")
