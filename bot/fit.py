@@ -40,6 +40,7 @@ from bot.datafile import (
     where,
 )
 from bot.errors import BotError, KnowledgeError
+from bot.retrieval import is_yes_no
 from bot.text import asked_part
 
 DEFAULT_MODELS_PATH = PROJECT_ROOT / "knowledge" / "models.yaml"
@@ -795,6 +796,7 @@ class FitQuery:
     kv_type: str = DEFAULT_KV_TYPE
     bandwidth_gbps: float | None = None
     list_models: bool = False
+    yes_no: bool = False  # asked as yes or no ("will my 8gb card work?"): the list says yes
     assumed: tuple[str, ...] = ()  # which of "quant" and "ctx" the question did not give
     # more bare sizes asked about at once ("16gb mac, 13b? 30b?"): one verdict each
     other_sizes_b: tuple[float, ...] = ()
@@ -836,6 +838,22 @@ _VRAM_WORDS = re.compile(
 )
 _RAM_WORDS = re.compile(r"\b(ram|system memory|cpu|ddr\d?)\b", re.I)
 _NEAR_VRAM = re.compile(r"^\s*(?:of\s+)?(?:vram|gpu|card|graphics)", re.I)
+# "just cpu no gpu", "without a GPU", "CPU-only": the memory is system RAM, whatever else
+_NO_GPU = re.compile(
+    r"\b(?:no|without(?:\s+an?)?|don'?t\s+have\s+an?)\s+(?:dedicated\s+|discrete\s+)?gpu\b|"
+    r"\b(?:just|only)\s+(?:the\s+|my\s+|a\s+)?cpu\b|\bcpu[- ]only\b",
+    re.I,
+)
+# how many cards of that memory: "two 24gb gpus", "2x 24 GB", "dual 16gb cards"
+_COUNTS = {"two": 2, "dual": 2, "three": 3, "four": 4, "quad": 4, "six": 6, "eight": 8}
+_COUNT_BEFORE = re.compile(r"\b(two|dual|three|four|quad|six|eight|[2-8])\s*(?:x\s*)?$", re.I)
+# GPUs pooled for one model ("combine a 3060 and a 3070", "split it across both cards"):
+# the notes on multi-GPU answer that, not a list of what fits in the sum
+_COMBINE = re.compile(
+    r"\b(?:combin\w*|pool\w*|together|both\s+(?:cards|gpus)|split\w*\s+(?:\w+\s+)?(?:across|"
+    r"between|over)|(?:two|2|multiple|several)\s+(?:different\s+)?(?:gpus|cards))\b",
+    re.I,
+)
 # an amount that is the size of the model itself, not memory to fit it in: "a model of
 # 140 gb", "the 40GB gguf", "weights are ~26 GB"
 _MODEL_WORDS = r"(?:models?|gguf|files?|weights|checkpoints?)"
@@ -848,8 +866,9 @@ _MODEL_SIZE_BEFORE = re.compile(
 # about 16GB"), not memory to fit a model in
 _USED_BEFORE = re.compile(
     r"\b(?:(?:is|are|it'?s|it\s+is)\s+using|uses|used|use\s+up|eat(?:s|ing)|tak(?:e|es|ing)|"
-    r"consum\w*|occup\w*)(?:\s+up)?\s*(?:only\s+|just\s+|about\s+|around\s+|almost\s+|"
-    r"nearly\s+|roughly\s+|~\s*)*$",
+    r"consum\w*|occup\w*|jump\w*|spik\w*|increas\w*|grow\w*|grew|(?:go|goes|went)\s+up|"
+    r"an?\s+extra|another|additional)(?:\s+up)?(?:\s+(?:by|to))?\s*(?:only\s+|just\s+|"
+    r"about\s+|around\s+|almost\s+|nearly\s+|roughly\s+|like\s+|~\s*)*$",
     re.I,
 )
 _MODEL_SIZE_AFTER = re.compile(rf"^\s*(?:large\s+|big\s+)?(?:{_MODEL_WORDS}|download)\b", re.I)
@@ -858,7 +877,7 @@ _MODEL_SIZE_AFTER = re.compile(rf"^\s*(?:large\s+|big\s+)?(?:{_MODEL_WORDS}|down
 # training, or memory the question reports and wants explained
 _REJECT = re.compile(
     r"\b(slow|slowly|slower|speed up|crash\w*|error|bug|fine-?tun\w*|training|to train|explain|"
-    r"allocat\w*|used up|utili[sz]\w*|reduc\w*|decreas\w*)\b",
+    r"allocat\w*|used up|utili[sz]\w*|reduc\w*|decreas\w*|ttft|latency|first[- ]token)\b",
     re.I,
 )
 # words of a sentence that asks whether (or which) models fit: "can I run", "is 8 GB enough"
@@ -916,8 +935,13 @@ def _memory_in_text(text: str) -> tuple[float | None, str]:
         return None, "memory"
     chosen = next((m for m in amounts if _NEAR_VRAM.match(text[m.end() :])), amounts[0])
     amount = float(chosen.group(1))
+    count = _COUNT_BEFORE.search(text[max(0, chosen.start() - 12) : chosen.start()])
+    if count:  # "two 24gb gpus", "2x 24 GB": the memory of all of them
+        amount *= _COUNTS.get(count.group(1).lower()) or int(count.group(1))
     if _MAC.search(text):
         kind = "unified"
+    elif _NO_GPU.search(text):
+        kind = "ram"
     elif _NEAR_VRAM.match(text[chosen.end() :]) or _VRAM_WORDS.search(text):
         kind = "vram"
     elif _RAM_WORDS.search(text):
@@ -925,6 +949,31 @@ def _memory_in_text(text: str) -> tuple[float | None, str]:
     else:
         kind = "memory"
     return amount, kind
+
+
+def _quant_and_context(text: str, catalog: Catalog) -> tuple[str, int, list[str]]:
+    """The quantization and context length a question names, defaults for the others
+    (and which of "quant" and "ctx" were assumed)."""
+    assumed: list[str] = []
+    quant = next(
+        (q.name for m in _QUANT_TEXT.finditer(text) if (q := catalog.find_quant(m.group(1)))),
+        None,
+    )
+    if quant is None:
+        quant = DEFAULT_QUANT
+        assumed.append("quant")
+    ctx = None
+    for pattern in _CONTEXT:
+        found = pattern.search(text)
+        if found:
+            value = float(found.group(1)) * (1024 if found.group(2) else 1)
+            if value >= 1:
+                ctx = int(value)
+                break
+    if ctx is None:
+        ctx = DEFAULT_CTX
+        assumed.append("ctx")
+    return quant, ctx, assumed
 
 
 def parse_fit_question(text: str, catalog: Catalog | None = None) -> FitQuery | None:
@@ -945,28 +994,10 @@ def parse_fit_question(text: str, catalog: Catalog | None = None) -> FitQuery | 
         or ("?" in asked and _memory_in_text(asked)[0] is not None)  # "llama3:70b on 48GB?"
     ):
         return None  # "30B runs in 6 GB now ... what do I need to do?" asks something else
+    if model_id is None and size is None and _COMBINE.search(text):
+        return None
 
-    assumed: list[str] = []
-    quant = None
-    for m in _QUANT_TEXT.finditer(text):
-        q = catalog.find_quant(m.group(1))
-        if q is not None:
-            quant = q.name
-            break
-    if quant is None:
-        quant = DEFAULT_QUANT
-        assumed.append("quant")
-    ctx = None
-    for pattern in _CONTEXT:
-        found = pattern.search(text)
-        if found:
-            value = float(found.group(1)) * (1024 if found.group(2) else 1)
-            if value >= 1:
-                ctx = int(value)
-                break
-    if ctx is None:
-        ctx = DEFAULT_CTX
-        assumed.append("ctx")
+    quant, ctx, assumed = _quant_and_context(text, catalog)
     bandwidth = None
     bw = _BANDWIDTH.search(text)
     if bw:
@@ -985,6 +1016,7 @@ def parse_fit_question(text: str, catalog: Catalog | None = None) -> FitQuery | 
         ctx=ctx,
         bandwidth_gbps=bandwidth if bandwidth and bandwidth > 0 else None,
         list_models=model_id is None and size is None,
+        yes_no=is_yes_no(asked),
         assumed=tuple(assumed),
     )
 
@@ -1102,7 +1134,8 @@ def _list_answer(catalog: Catalog, query: FitQuery) -> str:
         names = ", ".join(f"{r.model_name} ({_gb(r.total_gb)})" for r in shown)
         rest = len(fitting) - len(shown)
         tail = f", and {rest} smaller ones" if rest else ""
-        parts = [f"These fit in {where} {_settings(query)}: {names}{tail}."]
+        opening = "Yes, these" if query.yes_no else "These"
+        parts = [f"{opening} fit in {where} {_settings(query)}: {names}{tail}."]
         if too_big:
             nxt = too_big[-1]
             parts.append(f"The next one up, {nxt.model_name}, needs about {_gb(nxt.total_gb)}.")

@@ -419,6 +419,12 @@ def test_parser_recognises_fit_questions(
         "It's using 19gb of vram for a 13b model, is that possible?",
         "how can I set the context to reduce the ram used? mixtral is eating up 57gb of 64 gb",
         "how do I reduce the ram a 13b model needs on 16 gb?",
+        # memory the question says it grew by
+        "is it normal that my vram jumps like 6gb when i set context to 32k? running nemo 12b",
+        # a latency question that mentions the card
+        "A6000 48GB with a 70b awq model, first token latency is 15 s, what do I need to tune?",
+        # pooling cards for one model: the multi-GPU notes answer it
+        "can i combine a 3060 12gb and a 3070 8gb to get 20gb vram for one model?",
         "",
     ],
 )
@@ -583,3 +589,17 @@ def test_cli_errors_are_one_line_exit_2(args: tuple[str, ...], expected: str) ->
     assert len(lines) == 1 and lines[0].startswith("error: ")
     assert expected in lines[0]
     assert proc.stdout == ""
+
+
+def test_memory_of_several_cards_adds_up(catalog: Catalog) -> None:
+    query = parse_fit_question("can I run a 70b on two 24gb gpus?", catalog)
+    assert query is not None and query.memory_gb == 48
+    assert parse_fit_question("2x 24gb enough for llama 3 70b?", catalog).memory_gb == 48
+
+
+def test_cpu_only_memory_is_ram_and_a_yes_no_list_says_yes(catalog: Catalog) -> None:
+    query = parse_fit_question("can i run llms on just cpu no gpu? i have 32gb ddr4", catalog)
+    assert query is not None and query.memory_kind == "ram" and query.yes_no
+    assert answer_text(query, catalog).startswith("Yes, these fit in 32 GB of RAM")
+    plain = parse_fit_question("what can i run on 8gb vram?", catalog)
+    assert answer_text(plain, catalog).startswith("These fit in 8 GB of VRAM")
