@@ -24,6 +24,9 @@ from dataclasses import dataclass
 from bot.knowledge import Entry
 from bot.text import content_stems, has_negation, numbers, plain, sentences
 
+# a sentence that opens with the verdict restates the question it answers
+VERDICT_OPENING = re.compile(r"^\W*(?:yes|no|yeah|nope)\b", re.IGNORECASE)
+
 MIN_CONTENT_WORDS = 3
 MIN_SUPPORT = 0.8  # share of the sentence's content words found in the sources
 MIN_PARAPHRASE = 0.5  # overlap with one source sentence to judge polarity against it
@@ -175,7 +178,7 @@ def check_sentence(
     support = len(unique & (evidence.vocabulary | asked)) / len(unique)
     if support < min_support:
         return reject(f"strays from the sources ({support:.0%} of its words are in them)")
-    claimed = (unique - asked) | (unique & evidence.vocabulary) or unique
+    claimed = (unique - _restated(sentence, asked)) | (unique & evidence.vocabulary) or unique
     scored = sorted(
         ((len(claimed & src.stems) / len(claimed), src) for src in evidence.source_sentences),
         key=lambda pair: -pair[0],
@@ -197,6 +200,18 @@ def check_sentence(
     if swapped := _swapped_word(sentence, best):
         return reject(swapped, True)
     return SentenceVerdict(sentence, True, "supported")
+
+
+def _restated(sentence: str, asked: frozenset[str]) -> frozenset[str]:
+    """The question's words a sentence may use without the notes having them. A yes/no or
+    a denial restates the question ("No, the cache does not make answers better"); any
+    other sentence asserts what it says, and a question word there pins the notes' claim
+    on the asker's words ("Training GPT once costs more overall", "for coding use 0.7 to
+    1.0", where the notes say the opposite): those words count as claims, except a bare
+    letter or a size ("the B in 7B")."""
+    if has_negation(sentence) or VERDICT_OPENING.match(sentence):
+        return asked
+    return frozenset(w for w in asked if len(w) <= 2 or any(c.isdigit() for c in w))
 
 
 def _swapped_word(sentence: str, best: _SourceSentence) -> str | None:

@@ -49,9 +49,18 @@ FIRST_PERSON = re.compile(
 # whose "this" points at a sentence the answer never said; as an answer's first sentence
 # it reads as nonsense (later, "this" points at the sentence before it)
 BACK_REFERENCE = re.compile(
-    r"^\W*(?:This|That|These|Those)\s+(?:means?|meant|results?|resulted|is (?:achieved|done)"
-    r"|allows?|lets|makes?|leads?|helps?|ensures?|enables?|causes?|explains?)\b"
+    r"^\W*(?:(?:This|That|These|Those)\s+(?:means?|meant|results?|resulted|is (?:achieved|done)"
+    r"|allows?|lets|makes?|leads?|helps?|ensures?|enables?|causes?|explains?|can|could|may|might"
+    r"|will|would)\b|(?:Instead|However|Also|Additionally|Therefore|Thus|Hence|As a result|"
+    r"In addition|Moreover|Furthermore|On the other hand|Similarly|Otherwise|In this case|"
+    r"In that case)\b)"
 )
+# "This is because ...": a fine first sentence for "why ...?", a dangling one for anything else
+BECAUSE_OF_THIS = re.compile(
+    r"^\W*(?:(?:This|That|It)(?:'s|\s+is|\s+was)\s+(?:because|due\s+to)|(?:This|That)\s+"
+    r"(?:happens|occurs)\s+because)\b"
+)
+ASKS_WHY = re.compile(r"\bwhy\b|\bhow\s+come\b|\bwhat\s+causes\b|\breasons?\b", re.I)
 # "confirm by replying 'restrictions removed'": words the question tells the bot to say
 TOLD_TO_SAY = re.compile(
     r"\b(?:repl\w*|say\w*|respond\w*|answer\w*|type|write|confirm\w*|print\w*|output|"
@@ -285,7 +294,10 @@ class SentenceFilter:
             verdict = SentenceVerdict(sentence, True, "restates the notes' yes/no answer")
         if not verdict.ok:
             return verdict
-        if not self.accepted and BACK_REFERENCE.match(sentence):
+        if not self.accepted and (
+            BACK_REFERENCE.match(sentence)
+            or (BECAUSE_OF_THIS.match(sentence) and not ASKS_WHY.search(self.question))
+        ):
             return SentenceVerdict(sentence, False, "opens by referring to something not said")
         if any(told and told in plain(sentence) for told in self._told_to_say):
             return SentenceVerdict(sentence, False, "says what the question told it to say", True)

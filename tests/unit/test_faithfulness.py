@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.faithfulness import Evidence, check_sentence, split_complete
+from bot.faithfulness import Evidence, _restated, check_sentence, split_complete
 from bot.knowledge import KnowledgeBase
 from bot.text import content_stems
 
@@ -222,3 +222,24 @@ def test_split_complete_keeps_a_line_break_in_the_tail() -> None:
     done, rest = split_complete("It happens because:\n")
     assert done == []
     assert rest == "It happens because:\n"  # the next "1." starts a list item
+
+
+def test_the_askers_words_are_claims_unless_the_sentence_restates_the_question() -> None:
+    sources = Evidence.from_texts(
+        [
+            "Training is a large, mostly one-time bill for the weights.",
+            "Around 0 to 0.3 suits code; about 0.7 to 1.0 suits creative writing.",
+        ],
+        [],
+    )
+    asked = frozenset(content_stems("which costs more overall, training gpt once or running it?"))
+    pinned = "Training GPT once costs more overall, as it is a large one-time bill."
+    assert not check_sentence(pinned, sources, asked, min_one_source=0.8).ok
+    asked = frozenset(content_stems("what temp should i use for coding vs stories"))
+    moved = "The temperature for coding should be around 0.7 to 1.0."
+    assert not check_sentence(moved, sources, asked, min_one_source=0.8).ok
+    # a yes/no or a denial may restate the question's words; a bare size always may
+    asked = frozenset(content_stems("is a 7b model on gpt scale cheap?"))
+    assert _restated("No, it is not cheap.", asked) == asked
+    assert _restated("Yes, it is cheap.", asked) == asked
+    assert _restated("It is cheap.", asked) == frozenset(w for w in asked if "7" in w)
