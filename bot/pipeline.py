@@ -33,7 +33,7 @@ from bot.answer.selection import Selection
 from bot.answer.tuning import DEFAULT_TUNING, Tuning
 from bot.backend import Backend, make_backend
 from bot.config import Config
-from bot.guard import Verdict
+from bot.guard import Screened, Verdict
 from bot.library import Library
 from bot.worker import InferenceWorker
 
@@ -141,9 +141,7 @@ class Tutor:
                 lenient = True
         if screened.verdict is Verdict.OK or (lenient and screened.verdict is Verdict.OFF_TOPIC):
             if mode == "ask":
-                steps = self._answer(
-                    draft, screened.question, follow_up, lib, started, asker, selection
-                )
+                steps = self._answer(draft, screened, follow_up, lib, started, asker, selection)
             else:
                 steps = self._explain(draft, screened.question, mode, started, asker)
             async for item in steps:
@@ -169,14 +167,17 @@ class Tutor:
     async def _answer(
         self,
         draft: AnswerDraft,
-        question: str,
+        screened: Screened,
         follow_up: Turn | None,
         lib: Library,
         started: float,
         asker: Hashable = None,
         selection: Selection | None = None,
     ) -> AsyncIterator[str | Progress]:
-        """/ask: select passages, let the model write from them, check every sentence."""
+        """/ask: select passages, let the model write from them, check every sentence. When
+        words that tried to instruct the bot were removed, the model (which could still
+        follow what is left of them) does not write: the notes answer."""
+        question, use_model = screened.question, not screened.injection
         if follow_up is None and fit_reply(draft, question, lib):
             yield draft.answer
             return
@@ -195,7 +196,7 @@ class Tutor:
             unknown_reply(draft, question, lib)
             yield draft.answer
             return
-        if refusal := self._model_refusal(asker):
+        if use_model and (refusal := self._model_refusal(asker)):
             draft.kind = refusal[0]
             draft.answer = lib.prompts.reply(refusal[0], wait_s=max(1, round(refusal[1])))
             yield draft.answer
@@ -217,6 +218,7 @@ class Tutor:
             started,
             self.stop_early,
             asker,
+            use_model,
         ):
             yield item
 

@@ -84,9 +84,17 @@ async def write_grounded(
     started: float,
     stop_early: bool = True,
     asker: Hashable = None,
+    use_model: bool = True,
 ) -> AsyncIterator[str | Progress]:
-    """Yield the answer's text as it passes the checks (and Progress while queued)."""
+    """Yield the answer's text as it passes the checks (and Progress while queued).
+    `use_model` False (the message tried to instruct the bot): the notes answer alone."""
     checks, polarity, opening = sentence_filter_for(notes, question, lib, tuning)
+    if not use_model:
+        draft.answer = extractive_answer(
+            notes, tuning.extractive_words, question, polarity, tuning.min_novelty, opening
+        )
+        yield draft.answer
+        return
     messages = build_messages(lib.prompts, notes, question, polarity, tuning.prompt_question_chars)
     written: list[str] = []
     async for item in write_answer(
