@@ -837,6 +837,10 @@ _VRAM_WORDS = re.compile(
     re.I,
 )
 _RAM_WORDS = re.compile(r"\b(ram|system memory|cpu|ddr\d?)\b", re.I)
+# an amount labelled as memory or RAM ("256G memory", "Memory: 256G", "64GB RAM"): a GPU
+# named elsewhere ("8 * 4090, 256G memory") does not make that amount its VRAM
+_LABELLED_BEFORE = re.compile(r"\b(ram|memory)\s*[:=]\s*$", re.I)
+_LABELLED_AFTER = re.compile(r"^\s*(?:of\s+)?(?:system\s+)?(ram|memory)\b", re.I)
 _NEAR_VRAM = re.compile(r"^\s*(?:of\s+)?(?:vram|gpu|card|graphics)", re.I)
 # "just cpu no gpu", "without a GPU", "CPU-only": the memory is system RAM, whatever else
 _NO_GPU = re.compile(
@@ -938,11 +942,19 @@ def _memory_in_text(text: str) -> tuple[float | None, str]:
     count = _COUNT_BEFORE.search(text[max(0, chosen.start() - 12) : chosen.start()])
     if count:  # "two 24gb gpus", "2x 24 GB": the memory of all of them
         amount *= _COUNTS.get(count.group(1).lower()) or int(count.group(1))
+    after = text[chosen.end() :]
+    label = _LABELLED_AFTER.match(after) or _LABELLED_BEFORE.search(
+        text[max(0, chosen.start() - 12) : chosen.start()]
+    )
     if _MAC.search(text):
         kind = "unified"
     elif _NO_GPU.search(text):
         kind = "ram"
-    elif _NEAR_VRAM.match(text[chosen.end() :]) or _VRAM_WORDS.search(text):
+    elif _NEAR_VRAM.match(after):
+        kind = "vram"
+    elif label:
+        kind = label.group(1).lower()  # "ram" or "memory": not said which
+    elif _VRAM_WORDS.search(text):
         kind = "vram"
     elif _RAM_WORDS.search(text):
         kind = "ram"

@@ -382,6 +382,13 @@ def test_to_json_and_explain(catalog: Catalog) -> None:
         # an amount the model is said to take is not the memory to fit it in
         ("can a 13b model that takes 8gb run on my 12gb card?", {"memory_gb": 12.0}),
         ("can the model size of 7gb load on an 8 GB gpu?", {"memory_gb": 8.0}),
+        # memory labelled as such is not the VRAM of a GPU named beside it (dev hl030)
+        (
+            "How large can the Deepseek R1 model be deployed with 8 * 4090,256G memory?",
+            {"memory_gb": 256.0, "memory_kind": "memory"},
+        ),
+        ("can I run a 70b on a 4090 with 64GB RAM?", {"memory_gb": 64.0, "memory_kind": "ram"}),
+        ("will llama 3 70b fit on a 48GB card?", {"memory_gb": 48.0, "memory_kind": "vram"}),
     ],
 )
 def test_parser_recognises_fit_questions(
