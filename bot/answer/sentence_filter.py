@@ -55,6 +55,14 @@ BACK_REFERENCE = re.compile(
     r"In addition|Moreover|Furthermore|On the other hand|Similarly|Otherwise|In this case|"
     r"In that case)\b)"
 )
+# ... and one that leans on a sentence before it: "That work pays off only when ...",
+# "This includes hidden reasoning tokens", "... improves either way", "... also read memory
+# fast". "This is ..."/"That happens ..." can point at the asker's own situation and stay.
+_END = r"(?:\s*\[\d+\])*\s*[.!]?\s*$"
+LEANS_BACK = re.compile(
+    r"^\W*(?:This|That|These|Those)\s+(?!is\b|was\b|happens\b|occurs\b|can\s+happen\b)[a-z]+\b"
+    r"|\beither\s+way\b|\b(?:either|too|as\s+well)" + _END + r"|\balso\b"
+)
 # "This is because ...": a fine first sentence for "why ...?", a dangling one for anything else
 BECAUSE_OF_THIS = re.compile(
     r"^\W*(?:(?:This|That|It)(?:'s|\s+is|\s+was)\s+(?:because|due\s+to)|(?:This|That)\s+"
@@ -296,6 +304,7 @@ class SentenceFilter:
             return verdict
         if not self.accepted and (
             BACK_REFERENCE.match(sentence)
+            or LEANS_BACK.search(sentence)
             or (BECAUSE_OF_THIS.match(sentence) and not ASKS_WHY.search(self.question))
         ):
             return SentenceVerdict(sentence, False, "opens by referring to something not said")

@@ -178,6 +178,11 @@ def test_a_first_sentence_pointing_back_at_nothing_is_dropped(
         "Instead, inference is running an already trained model on new input. ",
         "This is because inference is running an already trained model on new input. ",
         "This can be done by running an already trained model on new input. ",
+        # leaning on a sentence the answer never said (dev dl035, hm024, hl003, hm029, dl026)
+        "That work is running an already trained model on new input. ",
+        "Inference also means running an already trained model on new input. ",
+        "Inference is running an already trained model on new input either way [1]. ",
+        "Inference is running an already trained model on new input too. ",
     ],
 )
 def test_a_first_sentence_that_continues_nothing_is_dropped(
@@ -186,6 +191,17 @@ def test_a_first_sentence_that_continues_nothing_is_dropped(
     f = make_filter(library, kb, "what is inference?")
     assert f.feed(sentence) == []
     assert f.rejected[-1].reason == "opens by referring to something not said"
+
+
+def test_a_first_sentence_about_the_askers_situation_stays(
+    library: Library, kb: KnowledgeBase
+) -> None:
+    f = make_filter(library, kb, "what is inference?")
+    assert len(f.feed("That is inference: running an already trained model on new input. ")) == 1
+    f = make_filter(library, kb, "what is inference?")
+    accepted = f.feed("Inference is either running a trained model on new input or serving it. ")
+    assert all(v.reason != "opens by referring to something not said" for v in f.rejected)
+    assert len(accepted) <= 1
 
 
 def test_this_is_because_answers_a_why_question(library: Library, kb: KnowledgeBase) -> None:
