@@ -851,6 +851,16 @@ _NO_GPU = re.compile(
 # how many cards of that memory: "two 24gb gpus", "2x 24 GB", "dual 16gb cards"
 _COUNTS = {"two": 2, "dual": 2, "three": 3, "four": 4, "quad": 4, "six": 6, "eight": 8}
 _COUNT_BEFORE = re.compile(r"\b(two|dual|three|four|quad|six|eight|[2-8])\s*(?:x\s*)?$", re.I)
+# ... or "two graphics cards with 24 GB VRAM each": a count of cards anywhere, and "each"
+# (or "per card") after the amount
+_CARD_COUNT = re.compile(
+    r"\b(two|dual|three|four|quad|six|eight|[2-8])\s*(?:x\s*)?(?:[a-z0-9]+\s+){0,2}?"
+    r"(?:gpus|cards)\b",
+    re.I,
+)
+_EACH_AFTER = re.compile(
+    r"^\s*(?:of\s+)?(?:v?ram|memory|gpu\s+memory)?\s*(?:each|apiece|per\s+(?:card|gpu))\b", re.I
+)
 # GPUs pooled for one model ("combine a 3060 and a 3070", "split it across both cards"):
 # the notes on multi-GPU answer that, not a list of what fits in the sum
 _COMBINE = re.compile(
@@ -940,6 +950,8 @@ def _memory_in_text(text: str) -> tuple[float | None, str]:
     chosen = next((m for m in amounts if _NEAR_VRAM.match(text[m.end() :])), amounts[0])
     amount = float(chosen.group(1))
     count = _COUNT_BEFORE.search(text[max(0, chosen.start() - 12) : chosen.start()])
+    if count is None and _EACH_AFTER.match(text[chosen.end() :]):
+        count = _CARD_COUNT.search(text)
     if count:  # "two 24gb gpus", "2x 24 GB": the memory of all of them
         amount *= _COUNTS.get(count.group(1).lower()) or int(count.group(1))
     after = text[chosen.end() :]

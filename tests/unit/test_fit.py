@@ -389,6 +389,12 @@ def test_to_json_and_explain(catalog: Catalog) -> None:
         ),
         ("can I run a 70b on a 4090 with 64GB RAM?", {"memory_gb": 64.0, "memory_kind": "ram"}),
         ("will llama 3 70b fit on a 48GB card?", {"memory_gb": 48.0, "memory_kind": "vram"}),
+        # the count of cards and "each" after the amount (dev hn002)
+        (
+            "Is it possible to load Llama 2 70B with two graphics cards with 24 GB VRAM each?",
+            {"memory_gb": 48.0, "memory_kind": "vram"},
+        ),
+        ("can 4 gpus with 16gb each run a 70b?", {"memory_gb": 64.0}),
     ],
 )
 def test_parser_recognises_fit_questions(
