@@ -885,6 +885,12 @@ _USED_BEFORE = re.compile(
     r"about\s+|around\s+|almost\s+|nearly\s+|roughly\s+|like\s+|~\s*)*$",
     re.I,
 )
+# several models at once ("keep two models loaded on an 8gb card"): the calculator sizes one
+_SEVERAL_MODELS = re.compile(
+    r"\b(?:two|2|three|3|both|multiple|several)\s+(?:\w+\s+)?models\b"
+    r"(?!\s+of\s+(?:gpus?|cards?|graphics))",
+    re.I,
+)
 _MODEL_SIZE_AFTER = re.compile(rf"^\s*(?:large\s+|big\s+)?(?:{_MODEL_WORDS}|download)\b", re.I)
 # Speed complaints and error reports are not capacity questions, even with a size in them.
 # the calculator answers "does inference fit in this memory?": not slowness, errors,
@@ -1020,6 +1026,8 @@ def parse_fit_question(text: str, catalog: Catalog | None = None) -> FitQuery | 
         return None  # "30B runs in 6 GB now ... what do I need to do?" asks something else
     if model_id is None and size is None and _COMBINE.search(text):
         return None
+    if _SEVERAL_MODELS.search(asked):
+        return None  # "two models loaded at once": not what one model needs
 
     quant, ctx, assumed = _quant_and_context(text, catalog)
     bandwidth = None

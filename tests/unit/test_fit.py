@@ -438,6 +438,9 @@ def test_parser_recognises_fit_questions(
         "A6000 48GB with a 70b awq model, first token latency is 15 s, what do I need to tune?",
         # pooling cards for one model: the multi-GPU notes answer it
         "can i combine a 3060 12gb and a 3070 8gb to get 20gb vram for one model?",
+        # several models at once: the calculator sizes one model
+        "can ollama keep two models loaded at once on an 8gb card?",
+        "can I run 3 small models at the same time on 24 GB?",
         "",
     ],
 )
