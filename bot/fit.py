@@ -850,14 +850,11 @@ _NO_GPU = re.compile(
 )
 # how many cards of that memory: "two 24gb gpus", "2x 24 GB", "dual 16gb cards"
 _COUNTS = {"two": 2, "dual": 2, "three": 3, "four": 4, "quad": 4, "six": 6, "eight": 8}
-_COUNT_BEFORE = re.compile(r"\b(two|dual|three|four|quad|six|eight|[2-8])\s*(?:x\s*)?$", re.I)
+_COUNT_WORD = r"\b(two|dual|three|four|quad|six|eight|[2-8])\s*(?:x\s*)?"
+_COUNT_BEFORE = re.compile(_COUNT_WORD + "$", re.I)
 # ... or "two graphics cards with 24 GB VRAM each": a count of cards anywhere, and "each"
 # (or "per card") after the amount
-_CARD_COUNT = re.compile(
-    r"\b(two|dual|three|four|quad|six|eight|[2-8])\s*(?:x\s*)?(?:[a-z0-9]+\s+){0,2}?"
-    r"(?:gpus|cards)\b",
-    re.I,
-)
+_CARD_COUNT = re.compile(_COUNT_WORD + r"(?:[a-z0-9]+\s+){0,2}?(?:gpus|cards)\b", re.I)
 _EACH_AFTER = re.compile(
     r"^\s*(?:of\s+)?(?:v?ram|memory|gpu\s+memory)?\s*(?:each|apiece|per\s+(?:card|gpu))\b", re.I
 )
@@ -955,15 +952,13 @@ def _memory_in_text(text: str) -> tuple[float | None, str]:
         return None, "memory"
     chosen = next((m for m in amounts if _NEAR_VRAM.match(text[m.end() :])), amounts[0])
     amount = float(chosen.group(1))
-    count = _COUNT_BEFORE.search(text[max(0, chosen.start() - 12) : chosen.start()])
-    if count is None and _EACH_AFTER.match(text[chosen.end() :]):
+    before, after = text[max(0, chosen.start() - 12) : chosen.start()], text[chosen.end() :]
+    count = _COUNT_BEFORE.search(before)
+    if count is None and _EACH_AFTER.match(after):
         count = _CARD_COUNT.search(text)
     if count:  # "two 24gb gpus", "2x 24 GB": the memory of all of them
         amount *= _COUNTS.get(count.group(1).lower()) or int(count.group(1))
-    after = text[chosen.end() :]
-    label = _LABELLED_AFTER.match(after) or _LABELLED_BEFORE.search(
-        text[max(0, chosen.start() - 12) : chosen.start()]
-    )
+    label = _LABELLED_AFTER.match(after) or _LABELLED_BEFORE.search(before)
     if _MAC.search(text):
         kind = "unified"
     elif _NO_GPU.search(text):
